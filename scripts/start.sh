@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Start the whole system on an embedded SQLite database (or DATABASE_URL if set):
+# install, migrate, load the demo township on first start, then run the web server and
+# the scheduler worker until Ctrl-C.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+export FLASK_APP=server
+PORT="${PORT:-8000}"
+.venv/bin/flask db upgrade
+.venv/bin/flask seed-demo --if-empty
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait; }
+trap cleanup EXIT INT TERM
+.venv/bin/gunicorn --bind "0.0.0.0:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
+  --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' --access-logfile - \
+  'server:create_app()' &
+pids+=($!)
+.venv/bin/python -m server.worker &
+pids+=($!)
+echo
+echo "村医工作平台已启动 / running:  http://127.0.0.1:$PORT/"
+echo "演示账号见上 (demo logins listed above when the demo was first loaded; all use password demo1234)"
+wait -n

@@ -1,0 +1,97 @@
+"""Households and residents over HTTP: load, call a service, dump."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, g, jsonify, request
+
+from server.api.common import json_body, load, paging
+from server.auth.current import login_required
+from server.extensions import db
+from server.models import Village
+from server.problems import ApiError
+from server.schemas.people import HouseholdSchema, ResidentSchema
+from server.services import people, scope
+from server.services.serialize import resident_dict, row_dict
+
+bp = Blueprint("people", __name__, url_prefix="/api")
+
+
+@bp.get("/villages")
+@login_required
+def villages():
+    """The villages in the caller's scope."""
+    ids = scope.village_ids(db.session, g.user)
+    rows = db.session.scalars(db.select(Village).where(Village.id.in_(ids)).order_by(Village.code))
+    return jsonify([{"id": v.id, "code": v.code, "name": v.name,
+                     "clinic": v.clinic.name if v.clinic else None} for v in rows])
+
+
+@bp.post("/households")
+@login_required
+def create_household():
+    """Register a household."""
+    household = people.create_household(db.session, g.user, load(HouseholdSchema()))
+    db.session.commit()
+    return jsonify(row_dict(household)), 201
+
+
+@bp.get("/households/<uuid:household_id>")
+@login_required
+def get_household(household_id: uuid.UUID):
+    """One household with its members (ID and phone numbers masked)."""
+    household = people.get_household(db.session, g.user, household_id)
+    out = row_dict(household)
+    out["residents"] = [resident_dict(r, masked=True) for r in household.residents
+                        if r.deleted_at is None]
+    return jsonify(out)
+
+
+@bp.post("/residents")
+@login_required
+def create_resident():
+    """Register a resident (建档)."""
+    resident = people.create_resident(db.session, g.user, load(ResidentSchema()))
+    db.session.commit()
+    return jsonify(resident_dict(resident)), 201
+
+
+@bp.get("/residents")
+@login_required
+def list_residents():
+    """Residents in scope; `q` matches the start of a name, ID number or phone."""
+    limit, offset = paging()
+    village_id = request.args.get("village_id", type=int)
+    q = (request.args.get("q") or "").strip()[:50] or None
+    rows, total = people.list_residents(db.session, g.user, village_id, q, limit, offset)
+    return jsonify({"total": total, "items": [resident_dict(r, masked=True) for r in rows]})
+
+
+@bp.get("/residents/<uuid:resident_id>")
+@login_required
+def get_resident(resident_id: uuid.UUID):
+    """One resident's record, unmasked for those whose scope it is in."""
+    return jsonify(resident_dict(people.get_resident(db.session, g.user, resident_id)))
+
+
+@bp.patch("/residents/<uuid:resident_id>")
+@login_required
+def update_resident(resident_id: uuid.UUID):
+    """Edit a resident; the body carries `version`, the version the edit was made on."""
+    body = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("version"), int) or \
+            isinstance(body.get("version"), bool):
+        raise ApiError(422, "validation_failed", {"version": [{
+            "code": "required", "message": "须提供修改所依据的版本号"}]})
+    body = dict(body)
+    base_version = body.pop("version")
+    current = people.get_resident(db.session, g.user, resident_id)
+    # Validate the edit as a whole record so cross-field rules (ID vs birth date) still hold.
+    merged = {k: v for k, v in resident_dict(current).items() if k in ResidentSchema().fields}
+    merged = {k: v for k, v in merged.items() if v is not None and k != "conditions"}
+    merged.update(body)
+    data = ResidentSchema().load(merged)
+    data = {k: v for k, v in data.items() if k in body}
+    resident = people.update_resident(db.session, g.user, resident_id, data, base_version)
+    db.session.commit()
+    return jsonify(resident_dict(resident))

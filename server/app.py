@@ -1,0 +1,50 @@
+"""The application factory."""
+from __future__ import annotations
+
+from flask import Flask, g
+
+from server import cli, errors
+from server.config import Config
+from server.extensions import db, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app; `test_config` overrides settings in tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # Chinese stays readable (and shorter) on the wire
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from server.api import people, records
+    from server.auth import current, views
+    from server.web import pages
+
+    app.before_request(current.load_caller)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(pages.bp)
+
+    @app.after_request
+    def _headers(response):
+        current.touch_device()
+        if g.get("device") is not None:
+            db.session.commit()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,86 @@
+"""Who is calling: a session cookie (township pages, first login) or a device bearer token."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+
+from flask import g, request, session
+
+from server.clock import now_utc
+from server.extensions import db
+from server.models import ROLE_ADMIN, ROLE_STAFF, Device, User
+from server.problems import ApiError
+
+
+def hash_token(token: str) -> str:
+    """Device tokens are stored only as their SHA-256 (they are long and random)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh 256-bit device token."""
+    return secrets.token_urlsafe(32)
+
+
+def load_caller() -> None:
+    """Set g.user and g.device for this request, or leave them None."""
+    g.user, g.device = None, None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        device = db.session.scalar(
+            db.select(Device).where(Device.token_hash == hash_token(header[7:].strip()))
+        )
+        if device is None:
+            raise ApiError(401, "unauthorized")
+        if device.revoked_at is not None:
+            raise ApiError(401, "device_revoked")
+        if not device.user.active:
+            raise ApiError(401, "account_disabled")
+        g.user, g.device = device.user, device
+        return
+    uid = session.get("uid")
+    if uid is not None:
+        user = db.session.get(User, uid)
+        # The session carries the password-change stamp, so a reset ends old sessions.
+        if user is not None and user.active and session.get("pw") == user.password_hash[-16:]:
+            g.user = user
+
+
+def touch_device() -> None:
+    """Remember when a device was last seen (shown to the admin revoking a lost phone)."""
+    if g.get("device") is not None:
+        g.device.last_seen_at = now_utc()
+
+
+def login_required(view: Callable) -> Callable:
+    """Refuse anonymous callers with 401."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            raise ApiError(401, "unauthorized")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def roles_required(*roles: str) -> Callable:
+    """Refuse callers whose role is not among `roles` with 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if g.user.role not in roles:
+                raise ApiError(403, "forbidden")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+staff_required = roles_required(ROLE_STAFF, ROLE_ADMIN)
+admin_required = roles_required(ROLE_ADMIN)

@@ -1,0 +1,126 @@
+"""Login, logout, who-am-I, and device enrolment and revocation."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, current_app, g, jsonify, request, session
+
+from server.auth.current import admin_required, hash_token, login_required, new_token
+from server.auth.passwords import verify_password
+from server.clock import now_utc
+from server.extensions import db
+from server.models import Device, User
+from server.problems import ApiError
+from server.schemas.base import ApiSchema, Str
+from server.services import scope
+
+bp = Blueprint("auth", __name__, url_prefix="/api")
+
+
+class LoginSchema(ApiSchema):
+    """Username and password."""
+
+    username = Str(max_len=64, min_len=1, required=True)
+    password = Str(max_len=200, min_len=1, required=True)
+
+
+class EnrolSchema(ApiSchema):
+    """A device label the doctor or admin will recognise ("张医生的红米")."""
+
+    label = Str(max_len=100)
+
+
+def user_dict(user: User) -> dict:
+    """The public view of an account, with the villages in its scope."""
+    return {
+        "id": user.id, "username": user.username, "full_name": user.full_name,
+        "role": user.role, "township_id": user.township_id, "clinic_id": user.clinic_id,
+        "village_ids": sorted(scope.village_ids(db.session, user)),
+    }
+
+
+def authenticate(username: str, password: str) -> User:
+    """Check a password, with lockout after repeated failures; raise ApiError on refusal."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    now = now_utc()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise ApiError(429, "account_locked")
+    if user is None or not verify_password(user.password_hash, password):
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+                minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+                user.locked_until = now + dt.timedelta(minutes=minutes)
+                user.failed_logins = 0
+            db.session.commit()
+        raise ApiError(401, "login_failed")
+    if not user.active:
+        raise ApiError(403, "account_disabled")
+    user.failed_logins, user.locked_until = 0, None
+    return user
+
+
+@bp.post("/auth/login")
+def login():
+    """Log in with a password; sets an HTTP-only session cookie."""
+    data = LoginSchema().load(request.get_json(silent=False))
+    user = authenticate(data["username"], data["password"])
+    session.clear()
+    session["uid"], session["pw"] = user.id, user.password_hash[-16:]
+    db.session.commit()
+    return jsonify(user_dict(user))
+
+
+@bp.post("/auth/logout")
+def logout():
+    """End the session."""
+    session.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """The logged-in account."""
+    return jsonify(user_dict(g.user))
+
+
+@bp.post("/devices")
+@login_required
+def enrol_device():
+    """Enrol this phone for the logged-in user; the token is shown once, stored hashed."""
+    data = EnrolSchema().load(request.get_json(silent=True) or {})
+    token = new_token()
+    device = Device(user_id=g.user.id, label=data.get("label", ""), token_hash=hash_token(token))
+    db.session.add(device)
+    db.session.commit()
+    return jsonify({"device_id": str(device.id), "token": token, "user": user_dict(g.user)}), 201
+
+
+@bp.get("/devices")
+@admin_required
+def list_devices():
+    """The township's devices, for the admin who revokes a lost phone."""
+    rows = db.session.scalars(
+        db.select(Device).join(User, Device.user_id == User.id)
+        .where(User.township_id == g.user.township_id).order_by(Device.created_at)
+    )
+    return jsonify([{
+        "id": str(d.id), "label": d.label, "user_id": d.user_id, "user": d.user.full_name,
+        "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
+        "revoked_at": d.revoked_at.isoformat() if d.revoked_at else None,
+    } for d in rows])
+
+
+@bp.post("/devices/<uuid:device_id>/revoke")
+@admin_required
+def revoke_device(device_id: uuid.UUID):
+    """Revoke a device at once: its token stops working on the next request."""
+    device = db.session.get(Device, device_id)
+    if device is None or device.user.township_id != g.user.township_id:
+        raise ApiError(404, "not_found")
+    if device.revoked_at is None:
+        device.revoked_at, device.revoked_by_id = now_utc(), g.user.id
+        db.session.commit()
+    return jsonify({"id": str(device.id), "revoked_at": device.revoked_at.isoformat()})

@@ -1,0 +1,34 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+from server.models.admin import (  # noqa: F401
+    ROLE_ADMIN,
+    ROLE_DOCTOR,
+    ROLE_STAFF,
+    ROLES,
+    County,
+    Device,
+    Township,
+    User,
+    Village,
+    VillageClinic,
+    doctor_villages,
+)
+from server.models.base import Base  # noqa: F401
+from server.models.people import (  # noqa: F401
+    CONDITIONS,
+    Household,
+    ResidenceEvent,
+    Resident,
+    ResidentCondition,
+)
+from server.models.records import (  # noqa: F401
+    MODES,
+    RECORD_CLASSES,
+    DiabetesFollowUp,
+    EducationActivity,
+    ElderlyHealthCheck,
+    HouseholdVisit,
+    HypertensionFollowUp,
+    ServiceRecord,
+    VaccinationCheck,
+)
+from server.models.reference import Setting, Target, VaccineScheduleDose  # noqa: F401

@@ -1,0 +1,115 @@
+"""The administrative tree and the people who use the product."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, Timestamps, new_uuid
+
+ROLE_DOCTOR = "village_doctor"
+ROLE_STAFF = "township_staff"
+ROLE_ADMIN = "township_admin"
+ROLES = (ROLE_DOCTOR, ROLE_STAFF, ROLE_ADMIN)
+
+
+class County(Base):
+    """A county (县), above the townships; its 6-digit GB/T 2260 code starts record numbers."""
+
+    __tablename__ = "counties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    townships: Mapped[list[Township]] = relationship(back_populates="county")
+
+
+class Township(Base):
+    """A township (乡镇) and its health center (乡镇卫生院)."""
+
+    __tablename__ = "townships"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), index=True)
+    code: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(100))
+    health_center_name: Mapped[str] = mapped_column(String(100))
+    county: Mapped[County] = relationship(back_populates="townships")
+    villages: Mapped[list[Village]] = relationship(back_populates="township")
+    __table_args__ = (UniqueConstraint("county_id", "code"),)
+
+
+class Village(Base):
+    """An administrative village (行政村)."""
+
+    __tablename__ = "villages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    code: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(100))
+    township: Mapped[Township] = relationship(back_populates="villages")
+    clinic: Mapped[VillageClinic | None] = relationship(back_populates="village")
+    __table_args__ = (UniqueConstraint("township_id", "code"),)
+
+
+class VillageClinic(Base):
+    """A village clinic (村卫生室), the base of the township's network."""
+
+    __tablename__ = "village_clinics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    village: Mapped[Village] = relationship(back_populates="clinic")
+
+
+# Which villages a village doctor serves. Usually one; some doctors cover a neighbour too.
+doctor_villages = Table(
+    "doctor_villages",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Timestamps, Base):
+    """A person who logs in: a village doctor, township staff or a township admin."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("village_clinics.id"))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    township: Mapped[Township] = relationship()
+    clinic: Mapped[VillageClinic | None] = relationship()
+    villages: Mapped[list[Village]] = relationship(secondary=doctor_villages)
+
+    @property
+    def is_doctor(self) -> bool:
+        """True for a village doctor, whose scope is their own villages."""
+        return self.role == ROLE_DOCTOR
+
+    @property
+    def is_admin(self) -> bool:
+        """True for a township admin."""
+        return self.role == ROLE_ADMIN
+
+
+class Device(Timestamps, Base):
+    """A phone enrolled by a doctor; its bearer token is stored only as a hash."""
+
+    __tablename__ = "devices"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

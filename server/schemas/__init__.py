@@ -1,0 +1,1 @@
+"""Marshmallow schemas: every request body is loaded through one of these."""

@@ -1,0 +1,164 @@
+"""Create, edit and read households and residents, within the caller's scope."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.clock import now_utc, today_local
+from server.models import (
+    Household,
+    ResidenceEvent,
+    Resident,
+    ResidentCondition,
+    Township,
+    User,
+    Village,
+)
+from server.problems import ApiError
+from server.services import scope
+
+
+def _field_error(status: int, code: str, field: str, field_code: str, message: str) -> ApiError:
+    return ApiError(status, code, {field: [{"code": field_code, "message": message}]})
+
+
+def get_household(session: Session, user: User, household_id: uuid.UUID) -> Household:
+    """Return a household the user may see, or raise 404 (out of scope looks like absent)."""
+    household = session.get(Household, household_id)
+    if household is None or household.deleted_at is not None or \
+            household.village_id not in scope.village_ids(session, user):
+        raise ApiError(404, "not_found")
+    return household
+
+
+def get_resident(session: Session, user: User, resident_id: uuid.UUID) -> Resident:
+    """Return a resident the user may see, or raise 404."""
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.deleted_at is not None or \
+            resident.village_id not in scope.village_ids(session, user):
+        raise ApiError(404, "not_found")
+    return resident
+
+
+def create_household(session: Session, user: User, data: dict[str, Any]) -> Household:
+    """Register a household in one of the user's villages."""
+    scope.require_village(session, user, data["village_id"])
+    if data.get("id") and session.get(Household, data["id"]) is not None:
+        raise _field_error(409, "conflict", "id", "already_exists", "该编号的家庭已存在")
+    household = Household(**data)
+    session.add(household)
+    session.flush()
+    return household
+
+
+def next_record_no(session: Session, village_id: int) -> str:
+    """The next 17-digit health-record number: county + township + village + serial."""
+    village = session.get(Village, village_id)
+    township = session.get(Township, village.township_id)
+    prefix = township.county.code + township.code + village.code
+    last = session.scalar(
+        select(func.max(Resident.record_no)).where(Resident.record_no.like(prefix + "%"))
+    )
+    serial = int(last[-5:]) + 1 if last else 1
+    return f"{prefix}{serial:05d}"
+
+
+def create_resident(session: Session, user: User, data: dict[str, Any]) -> Resident:
+    """Register a resident; the ID number must be unique, the household in the same village."""
+    scope.require_village(session, user, data["village_id"])
+    if data.get("id") and session.get(Resident, data["id"]) is not None:
+        raise _field_error(409, "conflict", "id", "already_exists", "该编号的居民已存在")
+    if data.get("household_id"):
+        household = get_household(session, user, data["household_id"])
+        if household.village_id != data["village_id"]:
+            raise _field_error(422, "validation_failed", "household_id", "other_village",
+                               "家庭不在该村")
+    _check_national_id_free(session, data.get("national_id"), None)
+    conditions = data.pop("conditions", None) or []
+    resident = Resident(**data)
+    resident.record_no = next_record_no(session, data["village_id"])
+    resident.record_created_on = resident.record_created_on or today_local()
+    resident.conditions = [ResidentCondition(**c) for c in conditions]
+    session.add(resident)
+    _flush_unique(session)
+    return resident
+
+
+def update_resident(session: Session, user: User, resident_id: uuid.UUID,
+                    data: dict[str, Any], base_version: int) -> Resident:
+    """Edit a resident if `base_version` is current; otherwise 409 with the current version."""
+    resident = get_resident(session, user, resident_id)
+    if base_version != resident.version:
+        raise ApiError(409, "conflict", {"version": [{
+            "code": "stale_version", "message": "该档案已被他人修改，请刷新后再改",
+            "current_version": resident.version}]})
+    old_village, old_status = resident.village_id, resident.status
+    if "village_id" in data and data["village_id"] != old_village:
+        scope.require_village(session, user, data["village_id"])
+    if "national_id" in data:
+        _check_national_id_free(session, data["national_id"], resident.id)
+    conditions = data.pop("conditions", None)
+    for key, value in data.items():
+        setattr(resident, key, value)
+    if conditions is not None:
+        resident.conditions = [ResidentCondition(**c) for c in conditions]
+    if resident.village_id != old_village:
+        _record_event(session, user, resident, "transferred", old_village, resident.village_id)
+    if resident.status != old_status:
+        _record_event(session, user, resident, resident.status, resident.village_id, None)
+    resident.version += 1
+    _flush_unique(session)
+    return resident
+
+
+def list_residents(session: Session, user: User, village_id: int | None, q: str | None,
+                   limit: int, offset: int) -> tuple[list[Resident], int]:
+    """Residents in scope, optionally of one village or matching a name/ID/phone prefix."""
+    allowed = scope.village_ids(session, user)
+    if village_id is not None:
+        if village_id not in allowed:
+            raise ApiError(404, "not_found")
+        allowed = {village_id}
+    stmt = select(Resident).where(Resident.village_id.in_(allowed), Resident.deleted_at.is_(None))
+    if q:
+        like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Resident.name.like(like, escape="\\") |
+                          Resident.national_id.like(like, escape="\\") |
+                          Resident.phone.like(like, escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(stmt.order_by(Resident.name, Resident.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def _record_event(session: Session, user: User, resident: Resident, kind: str,
+                  from_village: int | None, to_village: int | None) -> None:
+    """Keep a dated trail of residence changes for the year's denominators."""
+    occurred = {"moved_out": resident.moved_out_on, "deceased": resident.died_on}.get(kind)
+    session.add(ResidenceEvent(resident_id=resident.id, kind=kind,
+                               occurred_on=occurred or today_local(),
+                               from_village_id=from_village, to_village_id=to_village,
+                               recorded_by_id=user.id, recorded_at=now_utc()))
+
+
+def _check_national_id_free(session: Session, national_id: str | None,
+                            own_id: uuid.UUID | None) -> None:
+    if not national_id:
+        return
+    holder = session.scalar(select(Resident.id).where(Resident.national_id == national_id))
+    if holder is not None and holder != own_id:
+        # Say it is taken, not by whom: the other record may be outside the caller's scope.
+        raise _field_error(409, "conflict", "national_id", "national_id_taken",
+                           "该身份证号已有档案，请勿重复建档（可联系乡镇卫生院核查）")
+
+
+def _flush_unique(session: Session) -> None:
+    """Flush; a unique-key race (two registrations at once) becomes a 409, not a 500."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, "conflict") from None

@@ -1,0 +1,50 @@
+"""The scheduler process (Procfile `worker`): the only place scheduled jobs run.
+
+Why a process of its own: web workers are many and restart often; a scheduler inside
+each would run every job once per worker (docs/adr/0006-processes.md). Jobs are listed
+in JOBS as (function, trigger kwargs); each runs inside an app context.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from server import create_app
+
+log = logging.getLogger("server.worker")
+
+# (job function taking no arguments, APScheduler trigger keyword arguments)
+JOBS: list[tuple[Callable[[], None], dict]] = []
+
+
+def build_scheduler(app) -> BlockingScheduler:
+    """A scheduler with every job in JOBS, each wrapped in an app context."""
+    scheduler = BlockingScheduler(timezone="Asia/Shanghai")
+    for func, trigger in JOBS:
+        def run(func=func):
+            with app.app_context():
+                func()
+        scheduler.add_job(run, id=func.__name__, name=func.__name__, coalesce=True,
+                          max_instances=1, misfire_grace_time=3600, **trigger)
+    return scheduler
+
+
+def main() -> None:
+    """Run the scheduler until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app()
+    scheduler = build_scheduler(app)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    log.info("scheduler started with %d job(s): %s", len(JOBS),
+             ", ".join(f.__name__ for f, _ in JOBS) or "none yet")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+if __name__ == "__main__":
+    main()
