@@ -45,10 +45,10 @@ def _couple(rng: random.Random, low: int, high: int) -> list[Member]:
 def _elderly(rng: random.Random) -> list[Member]:
     """Empty-nest elderly: a couple or a widow(er), children working in cities."""
     if rng.random() < 0.72:
-        members = _couple(rng, 60, 86)
+        members = _couple(rng, 57, 84)
     else:
         sex = "female" if rng.random() < 0.68 else "male"
-        members = [Member("户主", sex, rng.randint(66, 95))]
+        members = [Member("户主", sex, rng.randint(60, 93))]
     if rng.random() < 0.35:
         child = _child(rng, members[0].age, (24, 32))
         if child:
@@ -63,7 +63,7 @@ def _left_behind(rng: random.Random) -> list[Member]:
     members.append(Member("子", "male", son_age, away=True))
     members.append(Member("儿媳", "female", son_age - rng.randint(0, 3), away=True,
                           own_surname=True))
-    for _ in range(rng.choice((1, 1, 2, 2, 3))):
+    for _ in range(rng.choice((1, 1, 1, 2, 2))):
         child = _child(rng, son_age, (20, 32), "孙子", "孙女")
         if child:
             child.away = False
@@ -76,7 +76,7 @@ def _three_generation(rng: random.Random) -> list[Member]:
     members = _couple(rng, 40, 60)
     head = members[0].age
     parents = [Member("母亲", "female", head + rng.randint(22, 32), own_surname=True)]
-    if rng.random() < 0.35:
+    if rng.random() < 0.25:
         parents.append(Member("父亲", "male", parents[0].age + rng.randint(0, 4)))
     members += [p for p in parents if p.age <= 98]
     for _ in range(rng.choice((1, 2))):
@@ -97,11 +97,11 @@ def _three_generation(rng: random.Random) -> list[Member]:
 
 def _nuclear(rng: random.Random) -> list[Member]:
     """Parents and their school-age or grown children; the father often works away."""
-    members = _couple(rng, 27, 52)
+    members = _couple(rng, 29, 52)
     if rng.random() < 0.25:
         members[0].away = True
     for _ in range(rng.choice((1, 1, 2, 2, 2, 3))):
-        child = _child(rng, members[0].age, (21, 34))
+        child = _child(rng, members[0].age, (23, 36))
         if child:
             members.append(child)
     return members
@@ -110,7 +110,7 @@ def _nuclear(rng: random.Random) -> list[Member]:
 def _young(rng: random.Random) -> list[Member]:
     """A young couple, often with a baby."""
     members = _couple(rng, 22, 33)
-    if rng.random() < 0.7:
+    if rng.random() < 0.4:
         sex = rng.choice(("male", "female"))
         members.append(Member("子" if sex == "male" else "女", sex, rng.randint(0, 3)))
     return members
@@ -122,8 +122,8 @@ def _single(rng: random.Random) -> list[Member]:
 
 
 # Weights tuned so the township has ~3.3 people a household, ~14% aged 65+, ~6.5% aged 0-6.
-PLANS = ((_elderly, 27), (_left_behind, 14), (_three_generation, 16), (_nuclear, 26),
-         (_young, 11), (_single, 6))
+PLANS = ((_elderly, 21), (_left_behind, 13), (_three_generation, 13), (_nuclear, 30),
+         (_young, 10), (_single, 9))
 
 
 def plan_household(rng: random.Random) -> list[Member]:

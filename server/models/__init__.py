@@ -32,3 +32,9 @@ from server.models.records import (  # noqa: F401
     VaccinationCheck,
 )
 from server.models.reference import Setting, Target, VaccineScheduleDose  # noqa: F401
+from server.models.sync import (  # noqa: F401
+    SyncChange,
+    SyncConflict,
+    SyncCounter,
+    SyncRejection,
+)
