@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(people.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(__import__("server.web.pwa", fromlist=["bp"]).bp)  # phone app /app/
 
     @app.after_request
     def _headers(response):

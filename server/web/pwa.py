@@ -1,0 +1,120 @@
+"""The village doctor's phone app (pwa/), served under /app/ by this server.
+
+Only an allow-list of files leaves this blueprint: the app's own files and the few files
+of its npm packages it imports (no CDN at run time; no third-party source in the repo).
+The service worker is rendered with the list of files to precache and a version that is a
+hash of their content, so any change to any file makes a new service worker, a new cache
+and an atomic roll-out (docs/adr/0011-service-worker-updates.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, redirect, send_file
+
+bp = Blueprint("pwa", __name__, url_prefix="/app")
+
+PWA_DIR = Path(__file__).resolve().parent.parent.parent / "pwa"
+MODULES = PWA_DIR / "node_modules"
+# URL prefix under /app/vendor/ → folder in node_modules that may be served from it.
+VENDOR = {
+    "idb": MODULES / "idb" / "build",
+    "pinyin-pro": MODULES / "pinyin-pro" / "dist" / "esm",
+}
+VENDOR_SUFFIXES = (".js", ".mjs")
+APP_FOLDERS = ("css", "js", "icons")
+APP_FILES = ("index.html", "manifest.webmanifest")
+TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".webmanifest":
+         "application/manifest+json", ".css": "text/css", ".svg": "image/svg+xml",
+         ".png": "image/png", ".html": "text/html"}
+
+_cache: dict = {}
+
+
+def app_files() -> dict[str, Path]:
+    """Every servable file: its URL path under /app/ → the file on disk."""
+    out = {name: PWA_DIR / name for name in APP_FILES if (PWA_DIR / name).is_file()}
+    for folder in APP_FOLDERS:
+        for path in sorted((PWA_DIR / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                out[path.relative_to(PWA_DIR).as_posix()] = path
+    for prefix, root in VENDOR.items():
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in VENDOR_SUFFIXES and \
+                    not path.name.endswith(".cjs") and "umd" not in path.name:
+                out[f"vendor/{prefix}/{path.relative_to(root).as_posix()}"] = path
+    return out
+
+
+def manifest() -> tuple[str, list[str]]:
+    """(version, files to precache), recomputed only when a file changed."""
+    files = app_files()
+    stamp = tuple((k, p.stat().st_mtime_ns, p.stat().st_size) for k, p in files.items())
+    if _cache.get("stamp") != stamp:
+        digest = hashlib.sha256()
+        for key, path in files.items():
+            digest.update(key.encode() + b"\0" + path.read_bytes() + b"\0")
+        _cache.update(stamp=stamp, version=digest.hexdigest()[:16],
+                      files=["./"] + [k for k in files if k != "index.html"])
+    return _cache["version"], _cache["files"]
+
+
+def _headers(response: Response, version: str) -> Response:
+    # Revalidate every time: offline copies come from the service worker's cache, and a
+    # stale HTTP cache must never feed an install a file of another version.
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-App-Version"] = version
+    return response
+
+
+@bp.get("")
+def root():
+    """/app → /app/ so relative URLs and the service worker's scope line up."""
+    return redirect("/app/", code=301)
+
+
+@bp.get("/")
+def index():
+    """The app shell."""
+    return _serve("index.html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker with this version's precache list filled in."""
+    version, files = manifest()
+    source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
+    source = source.replace("'__APP_VERSION__'", json.dumps(version))
+    source = source.replace("['__APP_FILES__']", json.dumps(files))
+    response = Response(source, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/app/"
+    return _headers(response, version)
+
+
+@bp.get("/version.json")
+def version_info():
+    """The current app version (the app shows it; tests compare it)."""
+    version, files = manifest()
+    return _headers(Response(json.dumps({"version": version, "files": len(files)}),
+                             mimetype="application/json"), version)
+
+
+@bp.get("/<path:name>")
+def asset(name: str):
+    """One file of the allow-list, or 404."""
+    return _serve(name)
+
+
+def _serve(name: str) -> Response:
+    path = app_files().get(name)
+    if path is None:
+        abort(404)
+    version, _ = manifest()
+    mimetype = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
+    return _headers(response, version)
