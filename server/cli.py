@@ -29,8 +29,13 @@ def seed_demo(if_empty: bool) -> None:
         raise click.ClickException("database is not empty; the demo loads into an empty one")
     started = time.perf_counter()
     summary = generate_demo(db.session, seed=current_app.config["DEMO_SEED"])
+    from sync.changelog import backfill
+
+    published = backfill(db.session)  # bulk-loaded: put it in the sync log for devices
+    db.session.commit()
     click.echo(f"演示乡镇已生成 (demo township loaded) in {time.perf_counter() - started:.1f} s: "
-               f"{summary['residents']} residents, {summary['households']} households")
+               f"{summary['residents']} residents, {summary['households']} households, "
+               f"{published} changes published for sync")
     click.echo("演示账号 (demo logins):")
     for login in summary["logins"]:
         click.echo(f"  {login['username']:<10} {login['password']:<10} {login['role']:<16} "

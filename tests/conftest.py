@@ -29,6 +29,7 @@ from server.models import (
     Village,
     VillageClinic,
 )
+from sync import changelog
 
 FAST_HASH = "pbkdf2:sha256:1000"  # test-only: real accounts use scrypt
 PASSWORD = "pw-12345678"
@@ -147,6 +148,8 @@ def town(app):
         r3 = Resident(household_id=hh3.id, village_id=v3.id, name="王五", sex="male",
                       birth_date=dt.date(1970, 1, 1))
         s.add_all([r1, r2, r3])
+        s.flush()
+        changelog.backfill(s)  # as the demo loader does: bulk-loaded data enters the log
         s.commit()
         ids = {k: u.id for k, u in users.items()}
         ids.update(township_a=ta.id, township_b=tb.id, village_1=v1.id, village_2=v2.id,

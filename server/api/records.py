@@ -10,7 +10,7 @@ from server.auth.current import login_required
 from server.extensions import db
 from server.schemas.records import load_record
 from server.services import records
-from server.services.serialize import row_dict
+from server.services.serialize import jsonable, row_dict
 
 bp = Blueprint("records", __name__, url_prefix="/api")
 
@@ -20,9 +20,9 @@ bp = Blueprint("records", __name__, url_prefix="/api")
 def create_record():
     """Store a new record of any kind under the UUID the phone made for it."""
     data = load_record(json_body())
-    record = records.create_record(db.session, g.user, data, g.get("device"))
+    row = records.create_record(db.session, g.user, data, g.get("device"))
     db.session.commit()
-    return jsonify(row_dict(record)), 201
+    return jsonify({k: jsonable(v) for k, v in row.items()}), 201
 
 
 @bp.get("/records")

@@ -36,5 +36,14 @@ from server.models.sync import (  # noqa: F401
     SyncChange,
     SyncConflict,
     SyncCounter,
-    SyncRejection,
+    SyncReceipt,
+)
+from server.models.metrics import (  # noqa: F401
+    AssessmentRule,
+    MetricPeriod,
+    MetricRollup,
+    OverduePatient,
+    QualityFlag,
+    VerificationCall,
+    VerificationSample,
 )

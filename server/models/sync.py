@@ -47,7 +47,7 @@ class SyncChange(Base):
     payload: Mapped[str] = mapped_column(Text)  # the entity's JSON after this change
     superseded: Mapped[bool] = mapped_column(default=False)
     # Where it came from: the phone's op (NULL for server-side changes and evictions).
-    op_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    op_id: Mapped[uuid.UUID | None]
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     device_counter: Mapped[int | None] = mapped_column(BigInteger)
     base_version: Mapped[int | None]
@@ -60,15 +60,14 @@ class SyncChange(Base):
     )
 
 
-class SyncRejection(Base):
-    """A pushed op that was refused, kept so a re-sent op gets the same answer."""
+class SyncReceipt(Base):
+    """The answer given to a pushed op, kept so a re-sent op gets exactly the same answer."""
 
-    __tablename__ = "sync_rejections"
+    __tablename__ = "sync_receipts"
     op_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
-    entity: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[uuid.UUID | None]
-    errors: Mapped[dict]
+    status: Mapped[str] = mapped_column(String(12))
+    result: Mapped[str] = mapped_column(Text)  # the JSON result, returned verbatim on replay
     received_at: Mapped[dt.datetime]
 
 
@@ -83,7 +82,7 @@ class SyncConflict(Base):
     kept_value: Mapped[dict | None]  # {"value": ...}
     lost_value: Mapped[dict | None]
     base_version: Mapped[int]
-    seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger)  # NULL: nothing else changed
     op_id: Mapped[uuid.UUID]
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

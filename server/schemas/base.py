@@ -195,3 +195,9 @@ class UuidText(Uuid):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return str(super()._deserialize(value, attr, data, **kwargs))
+
+
+class RawObject(fields.Dict):
+    """Any JSON object, checked later by a more specific schema (sync ops)."""
+
+    default_error_messages = {**_COMMON, "invalid": "type|应为对象"}

@@ -20,6 +20,7 @@ from server.models import (
 )
 from server.problems import ApiError
 from server.services import scope
+from sync import changelog
 
 
 def _field_error(status: int, code: str, field: str, field_code: str, message: str) -> ApiError:
@@ -44,14 +45,36 @@ def get_resident(session: Session, user: User, resident_id: uuid.UUID) -> Reside
     return resident
 
 
-def create_household(session: Session, user: User, data: dict[str, Any]) -> Household:
-    """Register a household in one of the user's villages."""
+def create_household(session: Session, user: User, data: dict[str, Any],
+                     writer: changelog.Writer | None = None, **meta: Any) -> Household:
+    """Register a household in one of the user's villages. With a `writer` (a push), the
+    change joins the push's log; alone (REST), this call logs and finishes its own."""
     scope.require_village(session, user, data["village_id"])
     if data.get("id") and session.get(Household, data["id"]) is not None:
         raise _field_error(409, "conflict", "id", "already_exists", "该编号的家庭已存在")
+    own = writer is None
+    writer = writer or changelog.Writer(session)
     household = Household(**data)
     session.add(household)
     session.flush()
+    changelog.publish_household(writer, household, new=True, user_id=user.id, **meta)
+    if own:
+        writer.finish()
+    return household
+
+
+def update_household(session: Session, user: User, household_id: uuid.UUID,
+                     data: dict[str, Any], writer: changelog.Writer, **meta: Any) -> Household:
+    """Apply already-merged changes to a household (sync path)."""
+    household = get_household(session, user, household_id)
+    if "village_id" in data and data["village_id"] != household.village_id:
+        raise _field_error(422, "validation_failed", "village_id", "household_moved",
+                           "家庭不能改村，请为迁入的村新建家庭")
+    for key, value in data.items():
+        setattr(household, key, value)
+    household.version += 1
+    session.flush()
+    changelog.publish_household(writer, household, user_id=user.id, **meta)
     return household
 
 
@@ -67,7 +90,8 @@ def next_record_no(session: Session, village_id: int) -> str:
     return f"{prefix}{serial:05d}"
 
 
-def create_resident(session: Session, user: User, data: dict[str, Any]) -> Resident:
+def create_resident(session: Session, user: User, data: dict[str, Any],
+                    writer: changelog.Writer | None = None, **meta: Any) -> Resident:
     """Register a resident; the ID number must be unique, the household in the same village."""
     scope.require_village(session, user, data["village_id"])
     if data.get("id") and session.get(Resident, data["id"]) is not None:
@@ -78,6 +102,8 @@ def create_resident(session: Session, user: User, data: dict[str, Any]) -> Resid
             raise _field_error(422, "validation_failed", "household_id", "other_village",
                                "家庭不在该村")
     _check_national_id_free(session, data.get("national_id"), None)
+    own = writer is None
+    writer = writer or changelog.Writer(session)
     conditions = data.pop("conditions", None) or []
     resident = Resident(**data)
     resident.record_no = next_record_no(session, data["village_id"])
@@ -85,17 +111,23 @@ def create_resident(session: Session, user: User, data: dict[str, Any]) -> Resid
     resident.conditions = [ResidentCondition(**c) for c in conditions]
     session.add(resident)
     _flush_unique(session)
+    changelog.publish_resident(writer, resident, new=True, user_id=user.id, **meta)
+    if own:
+        writer.finish()
     return resident
 
 
 def update_resident(session: Session, user: User, resident_id: uuid.UUID,
-                    data: dict[str, Any], base_version: int) -> Resident:
+                    data: dict[str, Any], base_version: int,
+                    writer: changelog.Writer | None = None, **meta: Any) -> Resident:
     """Edit a resident if `base_version` is current; otherwise 409 with the current version."""
     resident = get_resident(session, user, resident_id)
     if base_version != resident.version:
         raise ApiError(409, "conflict", {"version": [{
             "code": "stale_version", "message": "该档案已被他人修改，请刷新后再改",
             "current_version": resident.version}]})
+    own = writer is None
+    writer = writer or changelog.Writer(session)
     old_village, old_status = resident.village_id, resident.status
     if "village_id" in data and data["village_id"] != old_village:
         scope.require_village(session, user, data["village_id"])
@@ -112,6 +144,9 @@ def update_resident(session: Session, user: User, resident_id: uuid.UUID,
         _record_event(session, user, resident, resident.status, resident.village_id, None)
     resident.version += 1
     _flush_unique(session)
+    changelog.publish_resident(writer, resident, old_village, user_id=user.id, **meta)
+    if own:
+        writer.finish()
     return resident
 
 
@@ -160,5 +195,5 @@ def _flush_unique(session: Session) -> None:
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
+        # No rollback here: the caller's transaction (or a push's savepoint) unwinds it.
         raise ApiError(409, "conflict") from None

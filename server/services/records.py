@@ -1,34 +1,87 @@
 """Store and read field records, within the caller's scope."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, with_polymorphic
 
-from server.clock import now_utc
-from server.models import RECORD_CLASSES, Device, Resident, ServiceRecord, User
+from server.models import RECORD_CLASSES, Device, Household, Resident, ServiceRecord, User
 from server.problems import ApiError
 from server.services import scope
-from server.services.people import get_household, get_resident
+from server.services.people import get_resident
 
 
 def _invalid(field: str, code: str, message: str) -> ApiError:
     return ApiError(422, "validation_failed", {field: [{"code": code, "message": message}]})
 
 
-def resolve_subject(session: Session, user: User, data: dict[str, Any]) -> None:
+class Batch:
+    """What a run of record writes looks up once: the caller's villages and the subjects."""
+
+    def __init__(self, session: Session, user: User):
+        self.session = session
+        self.user = user
+        self.villages = scope.village_ids(session, user)
+        self.residents: dict[uuid.UUID, tuple[int, dt.date] | None] = {}
+        self.households: dict[uuid.UUID, int | None] = {}
+
+    def preload(self, resident_ids: set[uuid.UUID], household_ids: set[uuid.UUID]) -> None:
+        """Fetch every subject of a push in two queries instead of one per record."""
+        missing = resident_ids - self.residents.keys()
+        if missing:
+            for rid, vid, born in self.session.execute(
+                select(Resident.id, Resident.village_id, Resident.birth_date)
+                .where(Resident.id.in_(missing), Resident.deleted_at.is_(None))
+            ):
+                self.residents[rid] = (vid, born)
+        missing = household_ids - self.households.keys()
+        if missing:
+            for hid, vid in self.session.execute(
+                select(Household.id, Household.village_id)
+                .where(Household.id.in_(missing), Household.deleted_at.is_(None))
+            ):
+                self.households[hid] = vid
+
+    def resident(self, rid: uuid.UUID) -> tuple[int, dt.date]:
+        """(village, birth date) of a resident in scope, or 404."""
+        if rid not in self.residents:
+            self.preload({rid}, set())
+        found = self.residents.get(rid)
+        if found is None or found[0] not in self.villages:
+            raise ApiError(404, "not_found", {"resident_id": [{
+                "code": "unknown_resident", "message": "居民不存在或不在您负责的村"}]})
+        return found
+
+    def household(self, hid: uuid.UUID) -> int:
+        """Village of a household in scope, or 404."""
+        if hid not in self.households:
+            self.preload(set(), {hid})
+        found = self.households.get(hid)
+        if found is None or found not in self.villages:
+            raise ApiError(404, "not_found", {"household_id": [{
+                "code": "unknown_household", "message": "家庭不存在或不在您负责的村"}]})
+        return found
+
+    def forget(self, rid: uuid.UUID) -> None:
+        """Drop a cached resident after it was created or changed in this batch."""
+        self.residents.pop(rid, None)
+
+
+def resolve_subject(batch: Batch, data: dict[str, Any]) -> None:
     """Fill village_id from the resident or household, check scope and dates in place."""
     if data.get("resident_id"):
-        resident = get_resident(session, user, data["resident_id"])
-        _check_village(data, resident.village_id)
-        if data["service_date"] < resident.birth_date:
+        village_id, born = batch.resident(data["resident_id"])
+        _check_village(data, village_id)
+        if data["service_date"] < born:
             raise _invalid("service_date", "before_birth", "服务日期不能早于出生日期")
     elif data.get("household_id"):
-        household = get_household(session, user, data["household_id"])
-        _check_village(data, household.village_id)
-    scope.require_village(session, user, data["village_id"])
+        _check_village(data, batch.household(data["household_id"]))
+    if data["village_id"] not in batch.villages:
+        raise ApiError(403, "forbidden", {"village_id": [{"code": "out_of_scope",
+                                                          "message": "不是您负责的村"}]})
 
 
 def _check_village(data: dict[str, Any], village_id: int) -> None:
@@ -37,34 +90,77 @@ def _check_village(data: dict[str, Any], village_id: int) -> None:
     data["village_id"] = village_id
 
 
-def resolve_doctor(user: User, data: dict[str, Any]) -> None:
+def resolve_doctor(session: Session, user: User, data: dict[str, Any]) -> None:
     """A doctor records as themself; staff may record for a doctor of their township."""
-    if user.is_doctor and data.get("doctor_id") not in (None, user.id):
-        raise ApiError(403, "forbidden", {"doctor_id": [{
-            "code": "not_yourself", "message": "只能以本人名义记录"}]})
+    if user.is_doctor:
+        if data.get("doctor_id") not in (None, user.id):
+            raise ApiError(403, "forbidden", {"doctor_id": [{
+                "code": "not_yourself", "message": "只能以本人名义记录"}]})
+        data["doctor_id"] = user.id
+        return
     data["doctor_id"] = data.get("doctor_id") or user.id
+    doctor = session.get(User, data["doctor_id"])
+    if doctor is None or doctor.township_id != user.township_id:
+        raise _invalid("doctor_id", "unknown_doctor", "医生不存在")
+
+
+def _column_defaults(kind: str) -> dict[str, Any]:
+    """Every column of a kind with its scalar default (None where it has none): a bulk
+    insert sends every key, so the model's defaults must be filled in here."""
+    out: dict[str, Any] = {}
+    for table in (ServiceRecord.__table__, RECORD_CLASSES[kind].__table__):
+        for c in table.columns:
+            out[c.name] = c.default.arg if c.default is not None and c.default.is_scalar else None
+    return out
+
+
+_DEFAULTS = {kind: _column_defaults(kind) for kind in RECORD_CLASSES}
+
+
+def prepare_record(batch: Batch, data: dict[str, Any], device_id: uuid.UUID | None,
+                   now: dt.datetime, version: int = 1,
+                   created_at: dt.datetime | None = None) -> dict[str, Any]:
+    """Check a validated record against scope and subject, and return its full row
+    (every column of the envelope and of its kind), ready to insert and to publish."""
+    resolve_subject(batch, data)
+    resolve_doctor(batch.session, batch.user, data)
+    row = {name: data.get(name, default) for name, default in _DEFAULTS[data["kind"]].items()}
+    row.update(device_id=device_id, created_at=created_at or now, updated_at=now,
+               version=version, deleted_at=None)
+    return row
+
+
+def insert_records(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert prepared rows in bulk: the envelopes, then each kind's own table."""
+    if not rows:
+        return
+    envelope_cols = [c.name for c in ServiceRecord.__table__.columns]
+    session.execute(insert(ServiceRecord.__table__),
+                    [{k: r[k] for k in envelope_cols} for r in rows])
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_kind.setdefault(r["kind"], []).append(r)
+    for kind, group in by_kind.items():
+        table = RECORD_CLASSES[kind].__table__
+        cols = [c.name for c in table.columns]
+        session.execute(insert(table), [{k: r[k] for k in cols} for r in group])
 
 
 def create_record(session: Session, user: User, data: dict[str, Any],
-                  device: Device | None = None) -> ServiceRecord:
-    """Store a new record made on a phone (or at the township) under its client UUID."""
+                  device: Device | None = None) -> dict[str, Any]:
+    """Store one new record (REST path) and publish it to the sync log; return its row."""
+    from sync.changelog import Writer  # sync imports services; import late to avoid a cycle
+
     if session.get(ServiceRecord, data["id"]) is not None:
         raise ApiError(409, "conflict", {"id": [{"code": "already_exists",
                                                   "message": "该记录已存在"}]})
-    resolve_subject(session, user, data)
-    resolve_doctor(user, data)
-    if not user.is_doctor:
-        doctor = session.get(User, data["doctor_id"])
-        if doctor is None or doctor.township_id != user.township_id:
-            raise _invalid("doctor_id", "unknown_doctor", "医生不存在")
-    now = now_utc()
-    record = RECORD_CLASSES[data["kind"]](
-        **{k: v for k, v in data.items() if k != "kind"},
-        device_id=device.id if device else None, created_at=now, updated_at=now, version=1,
-    )
-    session.add(record)
-    session.flush()
-    return record
+    writer = Writer(session)
+    row = prepare_record(Batch(session, user), data, device.id if device else None, writer.now)
+    insert_records(session, [row])
+    writer.append("record", row["id"], row["village_id"], "upsert", 1, row, new=True,
+                  device_id=row["device_id"], user_id=user.id)
+    writer.finish()
+    return row
 
 
 def get_record(session: Session, user: User, record_id: uuid.UUID) -> ServiceRecord:

@@ -1,0 +1,54 @@
+"""POST /api/sync: the phone's one request for pushing and pulling (docs/sync-protocol.md)."""
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+
+from flask import Blueprint, Response, g, request
+
+from server.auth.current import login_required
+from server.clock import now_utc
+from server.extensions import db
+from server.problems import ApiError
+from sync.engine import handle_sync
+
+bp = Blueprint("sync", __name__, url_prefix="/api")
+
+MAX_INFLATED = 32 * 1024 * 1024
+GZIP_OVER = 1024
+
+
+def _body() -> object:
+    """The request body as JSON, inflating gzip (bounded, so a zip bomb is refused)."""
+    raw = request.get_data(cache=False)
+    if request.headers.get("Content-Encoding", "").lower() == "gzip":
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            raw = inflater.decompress(raw, MAX_INFLATED)
+            if inflater.unconsumed_tail:
+                raise ApiError(413, "payload_too_large")
+        except zlib.error:
+            raise ApiError(400, "bad_request", {"_body": [{
+                "code": "bad_gzip", "message": "压缩数据损坏"}]}) from None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", {"_body": [{
+            "code": "invalid_json", "message": "请求体应为 JSON"}]}) from None
+
+
+@bp.post("/sync")
+@login_required
+def sync():
+    """Push the outbox and pull a page of changes in one round trip."""
+    received_at = now_utc()
+    text = handle_sync(db.session, g.user, g.get("device"), _body(), received_at)
+    data = text.encode()
+    response = Response(data, mimetype="application/json")
+    if len(data) > GZIP_OVER and "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.set_data(gzip.compress(data, compresslevel=6))
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,360 @@
+"""The Python reference client: a local SQLite store with an outbox, speaking protocol 1.
+
+Tests, the load test and the benchmark use it; a township can also import records from
+another system with it. It behaves as the phone app must: an op leaves the outbox only
+after the server acknowledged it, a rejected op stays with its reason, and local state is
+changed in one local transaction per server response.
+
+    client = SyncClient("/tmp/phone.sqlite", HttpTransport("http://127.0.0.1:8000"))
+    client.enrol("doctor01", "demo1234", label="测试机")
+    rid = client.create("record", {"kind": "hypertension_followup", ...})
+    client.sync()
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import http.client
+import json
+import sqlite3
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+PROTOCOL_VERSION = 1
+PUSH_BATCH = 500
+PULL_LIMIT = 2000
+
+
+class SyncError(Exception):
+    """The exchange failed; nothing local was lost and it can be retried."""
+
+
+class DeviceRevoked(SyncError):
+    """The township revoked this device; the outbox is kept."""
+
+
+class ServerRefused(SyncError):
+    """The server answered with an error (the one error shape in `body`)."""
+
+    def __init__(self, status: int, body: Any):
+        super().__init__(f"{status}: {body}")
+        self.status, self.body = status, body
+
+
+class Transport(Protocol):
+    """Sends one POST and returns (status, headers, body bytes)."""
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]
+             ) -> tuple[int, dict[str, str], bytes]: ...
+
+
+class HttpTransport:
+    """HTTP/1.1 over a plain connection, with a timeout and a cookie for the login."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0):
+        parsed = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parsed.hostname, parsed.port or 80
+        self.prefix = parsed.path.rstrip("/")
+        self.timeout = timeout
+        self.cookie: str | None = None
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, path, body, headers):
+        """POST with one retry on a stale kept-alive connection."""
+        headers = dict(headers)
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request("POST", self.prefix + path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException, OSError) as e:
+                self.close()
+                if attempt == 1 or not isinstance(e, http.client.RemoteDisconnected):
+                    raise SyncError(f"network: {type(e).__name__}: {e}") from e
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def close(self) -> None:
+        """Drop the connection."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS entities (
+  entity TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (entity, id));
+CREATE TABLE IF NOT EXISTS outbox (
+  counter INTEGER PRIMARY KEY, op_id TEXT UNIQUE NOT NULL, entity TEXT NOT NULL,
+  action TEXT NOT NULL, id TEXT NOT NULL, base_version INTEGER NOT NULL, data TEXT NOT NULL,
+  device_time TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', errors TEXT);
+CREATE TABLE IF NOT EXISTS results (
+  op_id TEXT PRIMARY KEY, entity TEXT, id TEXT, status TEXT NOT NULL, detail TEXT NOT NULL);
+"""
+
+
+def _now_iso(clock: Callable[[], dt.datetime]) -> str:
+    return clock().astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+class SyncClient:
+    """A device: local store, outbox, and the sync loop."""
+
+    def __init__(self, path: str, transport: Transport,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
+        self.transport = transport
+        self.clock = clock
+        self.last_response: dict[str, Any] | None = None
+
+    # -- meta -------------------------------------------------------------------
+
+    def _meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                        (key, str(value)))
+
+    @property
+    def cursor(self) -> int:
+        """The last seq stored locally."""
+        return int(self._meta("cursor", "0"))
+
+    @property
+    def device_id(self) -> str | None:
+        """This device's id, once enrolled."""
+        return self._meta("device_id")
+
+    # -- enrolment ----------------------------------------------------------------
+
+    def enrol(self, username: str, password: str, label: str = "") -> dict[str, Any]:
+        """Log in once online and enrol: keeps the device id and token."""
+        self._post_json("/api/auth/login", {"username": username, "password": password})
+        device = self._post_json("/api/devices", {"label": label})
+        self.db.execute("BEGIN")
+        self._set_meta("device_id", device["device_id"])
+        self._set_meta("token", device["token"])
+        self.db.execute("COMMIT")
+        return device
+
+    def adopt_token(self, device_id: str, token: str) -> None:
+        """Use an existing enrolment (a reinstalled app handed its old token)."""
+        self.db.execute("BEGIN")
+        self._set_meta("device_id", device_id)
+        self._set_meta("token", token)
+        self.db.execute("COMMIT")
+
+    # -- local edits ----------------------------------------------------------------
+
+    def create(self, entity: str, data: dict[str, Any], entity_id: str | None = None) -> str:
+        """Make a new record, resident or household locally and queue it."""
+        entity_id = entity_id or str(uuid.uuid4())
+        self.db.execute("BEGIN")
+        self.db.execute("INSERT OR REPLACE INTO entities VALUES (?, ?, 0, ?)",
+                        (entity, entity_id, json.dumps({**data, "id": entity_id})))
+        self._queue(entity, "create", entity_id, 0, data)
+        self.db.execute("COMMIT")
+        return entity_id
+
+    def update(self, entity: str, entity_id: str, changes: dict[str, Any]) -> None:
+        """Edit locally: residents and households send only `changes`; a record
+        (a correction) is sent whole."""
+        row = self.get(entity, entity_id)
+        if row is None:
+            raise KeyError(entity_id)
+        version, data = row
+        data.update(changes)
+        body = changes if entity != "record" else {k: v for k, v in data.items() if k != "id"}
+        self.db.execute("BEGIN")
+        self.db.execute("UPDATE entities SET data = ? WHERE entity = ? AND id = ?",
+                        (json.dumps(data), entity, entity_id))
+        self._queue(entity, "update", entity_id, max(version, 1), body)
+        self.db.execute("COMMIT")
+
+    def void(self, record_id: str) -> None:
+        """Void a record (its author only)."""
+        version, _ = self.get("record", record_id)
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM entities WHERE entity = 'record' AND id = ?", (record_id,))
+        self._queue("record", "delete", record_id, max(version, 1), {})
+        self.db.execute("COMMIT")
+
+    def correct_rejected(self, op_id: str, data: dict[str, Any]) -> str:
+        """Replace a rejected op's data and queue it again under a new op id."""
+        row = self.db.execute("SELECT entity, action, id, base_version FROM outbox "
+                              "WHERE op_id = ? AND status = 'rejected'", (op_id,)).fetchone()
+        if row is None:
+            raise KeyError(op_id)
+        entity, action, entity_id, base = row
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+        new = self._queue(entity, action, entity_id, base, data)
+        self.db.execute("COMMIT")
+        return new
+
+    def _queue(self, entity: str, action: str, entity_id: str, base: int,
+               data: dict[str, Any]) -> str:
+        op_id = str(uuid.uuid4())
+        self.db.execute(
+            "INSERT INTO outbox (op_id, entity, action, id, base_version, data, device_time)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (op_id, entity, action, entity_id, base, json.dumps(data), _now_iso(self.clock)))
+        return op_id
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, entity: str, entity_id: str) -> tuple[int, dict[str, Any]] | None:
+        """(version, data) of a local entity."""
+        row = self.db.execute("SELECT version, data FROM entities WHERE entity = ? AND id = ?",
+                              (entity, entity_id)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def all(self, entity: str) -> dict[str, tuple[int, dict[str, Any]]]:
+        """Every local entity of a kind: id -> (version, data)."""
+        return {i: (v, json.loads(d)) for i, v, d in self.db.execute(
+            "SELECT id, version, data FROM entities WHERE entity = ?", (entity,))}
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Ops not yet acknowledged (pending and rejected), oldest first."""
+        cols = ("counter", "op_id", "entity", "action", "id", "base_version", "data",
+                "device_time", "status", "errors")
+        return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
+            f"SELECT {', '.join(cols)} FROM outbox ORDER BY counter")]
+
+    def results(self) -> dict[str, dict[str, Any]]:
+        """What the server said of each acknowledged op."""
+        return {op: json.loads(d) for op, d in self.db.execute("SELECT op_id, detail FROM results")}
+
+    # -- the exchange ---------------------------------------------------------------------
+
+    def sync(self, max_rounds: int = 1000) -> dict[str, int]:
+        """Push everything pending and pull until up to date. Returns counts."""
+        stats = {"requests": 0, "pushed": 0, "pulled": 0, "rejected": 0}
+        for _ in range(max_rounds):
+            ops = self._next_ops()
+            response = self.exchange(ops)
+            stats["requests"] += 1
+            stats["pushed"] += len(ops)
+            stats["pulled"] += len(response["changes"])
+            stats["rejected"] += sum(r["status"] == "rejected" for r in response["results"])
+            if response["reset"]:
+                continue
+            if not response["more"] and not self._next_ops():
+                return stats
+        raise SyncError("sync did not finish")
+
+    def _next_ops(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT op_id, counter, entity, action, id, base_version, data, device_time "
+            "FROM outbox WHERE status = 'pending' ORDER BY counter LIMIT ?", (PUSH_BATCH,))
+        return [{"op_id": o, "device_counter": c, "entity": e, "action": a, "id": i,
+                 "base_version": b, "device_time": t, "data": json.loads(d)}
+                for o, c, e, a, i, b, d, t in rows]
+
+    def build_request(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        """The request body for pushing `ops` from the current local state."""
+        return {"protocol": PROTOCOL_VERSION, "device_time": _now_iso(self.clock),
+                "cursor": self.cursor, "reference_version": self._meta("reference_version", ""),
+                "pull_limit": PULL_LIMIT, "push": ops}
+
+    def exchange(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        """One request: push `ops`, apply the response locally in one transaction."""
+        response = self._post_json("/api/sync", self.build_request(ops), auth=True, gzip_body=True)
+        self.apply_response(response)
+        return response
+
+    def apply_response(self, response: dict[str, Any]) -> None:
+        """Store results, changes and the new cursor atomically."""
+        self.last_response = response
+        self.db.execute("BEGIN")
+        try:
+            if response["reset"]:
+                # Re-initialise: drop the local copy of server data, never the outbox.
+                self.db.execute("DELETE FROM entities WHERE version > 0")
+                self._set_meta("cursor", 0)
+            for result in response["results"]:
+                self._apply_result(result)
+            for change in response["changes"]:
+                self._apply_change(change)
+            if not response["reset"]:
+                self._set_meta("cursor", response["cursor"])
+            if response.get("reference") is not None:
+                self._set_meta("reference", json.dumps(response["reference"]))
+                self._set_meta("reference_version", response["reference_version"])
+            self._set_meta("clock_warning", int(bool(response.get("clock_warning"))))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _apply_result(self, result: dict[str, Any]) -> None:
+        op_id, status = result["op_id"], result["status"]
+        if status == "rejected":
+            self.db.execute("UPDATE outbox SET status = 'rejected', errors = ? WHERE op_id = ?",
+                            (json.dumps(result.get("errors", {}), ensure_ascii=False), op_id))
+            return
+        row = self.db.execute("SELECT entity, id, action FROM outbox WHERE op_id = ?",
+                              (op_id,)).fetchone()
+        if row is None:
+            return  # acknowledged before (a replayed response)
+        entity, entity_id, action = row
+        self.db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+        self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
+                        (op_id, entity, entity_id, status, json.dumps(result)))
+        if action == "delete":
+            return
+        if "data" in result:
+            self.db.execute("INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?)",
+                            (entity, entity_id, result["version"], json.dumps(result["data"])))
+        else:
+            self.db.execute("UPDATE entities SET version = MAX(version, ?) "
+                            "WHERE entity = ? AND id = ?", (result["version"], entity, entity_id))
+
+    def _apply_change(self, change: dict[str, Any]) -> None:
+        entity, entity_id = change["entity"], change["id"]
+        if change["op"] in ("delete", "evict"):
+            self.db.execute("DELETE FROM entities WHERE entity = ? AND id = ?", (entity, entity_id))
+            return
+        self.db.execute(
+            "INSERT INTO entities VALUES (?, ?, ?, ?) ON CONFLICT (entity, id) DO UPDATE SET "
+            "version = excluded.version, data = excluded.data WHERE excluded.version >= version",
+            (entity, entity_id, change["version"], json.dumps(change["data"])))
+
+    # -- transport --------------------------------------------------------------------------
+
+    def _post_json(self, path: str, body: Any, auth: bool = False,
+                   gzip_body: bool = False) -> Any:
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+        if gzip_body:
+            raw = gzip.compress(raw, compresslevel=6)
+            headers["Content-Encoding"] = "gzip"
+        if auth:
+            headers["Authorization"] = f"Bearer {self._meta('token')}"
+        status, response_headers, data = self.transport.post(path, raw, headers)
+        if response_headers.get("content-encoding") == "gzip":
+            data = gzip.decompress(data)
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            raise SyncError(f"unreadable response ({status})") from None
+        if status == 401 and isinstance(parsed, dict) and parsed.get("code") == "device_revoked":
+            raise DeviceRevoked(parsed.get("message", "device revoked"))
+        if status >= 400:
+            raise ServerRefused(status, parsed)
+        return parsed

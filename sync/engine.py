@@ -1,0 +1,59 @@
+"""One sync exchange: apply the push, then serve a page of changes, in one request."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.clock import now_utc
+from server.models import Device, User
+from server.services.serialize import jsonable
+from sync import PROTOCOL_VERSION
+from sync.changelog import dumps
+from sync.protocol import CLOCK_TOLERANCE_S, SyncRequest
+from sync.pull import changes_since, reference_data, reference_version
+from sync.push import apply_push
+
+_REQUEST = SyncRequest()
+
+
+def handle_sync(session: Session, user: User, device: Device | None, body: Any,
+                received_at: dt.datetime | None = None) -> str:
+    """Validate `body`, apply its push (committed), pull a page, return the response JSON.
+
+    Raises marshmallow.ValidationError when the request itself is malformed (nothing is
+    applied then). Bad ops inside a good request are answered one by one as `rejected`.
+    """
+    received_at = received_at or now_utc()
+    req = _REQUEST.load(body)
+    results = apply_push(session, user, device, req["push"]) if req["push"] else []
+    session.commit()
+
+    skew = None
+    if req.get("device_time") is not None:
+        skew = round((req["device_time"] - received_at).total_seconds())
+    page = changes_since(session, user, device.id if device else None, req["cursor"],
+                         req["pull_limit"])
+    reference = None
+    ref = reference_data(session, user)
+    version = reference_version(ref)
+    if version != req["reference_version"] or req["cursor"] == 0 or page["reset"]:
+        reference = ref
+    session.commit()  # ends the read transaction; nothing was written
+
+    head = {
+        "protocol": PROTOCOL_VERSION,
+        "server_time": jsonable(now_utc()),
+        "clock_skew_s": skew,
+        "clock_warning": skew is not None and abs(skew) > CLOCK_TOLERANCE_S,
+        "results": results,
+        "cursor": page["cursor"],
+        "more": page["more"],
+        "reset": page["reset"],
+        "reference_version": version,
+        "reference": reference,
+    }
+    # Stored change payloads are already JSON: splice them in rather than re-encode.
+    text = dumps(head)
+    return text[:-1] + ',"changes":[' + ",".join(page["changes_json"]) + "]}"

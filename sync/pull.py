@@ -1,0 +1,110 @@
+"""Pulling: changes after a cursor in the device's villages, and the reference data."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, not_, or_, select
+from sqlalchemy.orm import Session
+
+from server.models import (
+    ROLE_DOCTOR,
+    Setting,
+    SyncChange,
+    SyncCounter,
+    Target,
+    User,
+    VaccineScheduleDose,
+    Village,
+)
+from server.services import scope
+from sync.changelog import dumps
+
+
+def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cursor: int,
+                  limit: int) -> dict[str, Any]:
+    """One page of changes after `cursor`: {changes_json, cursor, more, reset}.
+
+    The high-water mark is read *before* the changes: a push holding the counter lock
+    has not committed, so nothing at or below the mark can still appear later.
+    `changes_json` is a list of JSON texts, so stored payloads are sent without re-encoding.
+    """
+    hwm, purged = session.execute(
+        select(SyncCounter.value, SyncCounter.purged_through).where(SyncCounter.id == 1)
+    ).one()
+    if 0 < cursor < purged:
+        return {"changes_json": [], "cursor": 0, "more": False, "reset": True}
+    villages = scope.village_ids(session, user)
+    if not villages or cursor >= hwm:
+        return {"changes_json": [], "cursor": max(cursor, hwm) if villages else hwm,
+                "more": False, "reset": False}
+    stmt = (
+        select(SyncChange.seq, SyncChange.entity, SyncChange.entity_id, SyncChange.op,
+               SyncChange.version, SyncChange.payload)
+        .where(SyncChange.village_id.in_(villages), SyncChange.seq > cursor,
+               SyncChange.seq <= hwm, SyncChange.superseded.is_(False))
+        .order_by(SyncChange.seq).limit(limit)
+    )
+    if cursor == 0:
+        # A fresh copy needs the living only: no tombstones or evictions.
+        stmt = stmt.where(SyncChange.op == "upsert")
+    elif device_id is not None:
+        # What this device pushed and the server took as sent, it already has.
+        stmt = stmt.where(not_(and_(SyncChange.device_id == device_id,
+                                    SyncChange.status == "accepted",
+                                    or_(SyncChange.op == "upsert", SyncChange.op == "delete"))))
+    rows = session.execute(stmt).all()
+    out = [
+        f'{{"seq":{seq},"entity":"{entity}","id":"{eid}","op":"{op}",'
+        f'"version":{version},"data":{payload}}}'
+        for seq, entity, eid, op, version, payload in rows
+    ]
+    more = len(rows) == limit
+    return {"changes_json": out, "cursor": rows[-1][0] if more else hwm, "more": more,
+            "reset": False}
+
+
+def reference_data(session: Session, user: User) -> dict[str, Any]:
+    """Read-only data every phone needs: its villages, the vaccine schedule, targets,
+    settings, the doctor's own account. Never pushed back."""
+    ids = scope.village_ids(session, user)
+    villages = [
+        {"id": v.id, "code": v.code, "name": v.name,
+         "clinic": v.clinic.name if v.clinic else None}
+        for v in session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.code))
+    ]
+    schedule = [
+        {"vaccine": d.vaccine, "name_zh": d.name_zh, "dose_no": d.dose_no,
+         "due_age_months": d.due_age_months, "timely_within_months": d.timely_within_months}
+        for d in session.scalars(select(VaccineScheduleDose)
+                                 .order_by(VaccineScheduleDose.due_age_months,
+                                           VaccineScheduleDose.vaccine,
+                                           VaccineScheduleDose.dose_no))
+    ]
+    targets = [
+        {"indicator": t.indicator, "village_id": t.village_id, "year": t.year, "kind": t.kind,
+         "value": t.value}
+        for t in session.scalars(select(Target).where(Target.township_id == user.township_id)
+                                 .order_by(Target.year, Target.indicator, Target.id))
+        if t.village_id is None or t.village_id in ids
+    ]
+    settings = {s.key: s.value for s in session.scalars(
+        select(Setting).where(Setting.township_id == user.township_id).order_by(Setting.key))}
+    doctors = [
+        {"id": u.id, "full_name": u.full_name}
+        for u in session.scalars(select(User).where(User.township_id == user.township_id,
+                                                    User.role == ROLE_DOCTOR)
+                                 .order_by(User.id))
+    ]
+    return {
+        "user": {"id": user.id, "username": user.username, "full_name": user.full_name,
+                 "role": user.role, "township_id": user.township_id},
+        "villages": villages, "vaccine_schedule": schedule, "targets": targets,
+        "settings": settings, "doctors": doctors,
+    }
+
+
+def reference_version(reference: dict[str, Any]) -> str:
+    """A short digest of the reference data: the phone re-downloads it when this changes."""
+    return hashlib.sha256(dumps(reference).encode()).hexdigest()[:16]

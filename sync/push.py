@@ -1,0 +1,316 @@
+"""Applying a push: every op gets its own result, one bad op never sinks the others.
+
+The whole push is one transaction holding the sync counter's lock (sync.changelog.Writer).
+New records, the bulk of a push, are checked in memory and inserted in bulk at the end;
+edits of residents and households run one at a time inside a savepoint each.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, with_polymorphic
+
+from server.models import Device, Household, Resident, ServiceRecord, SyncReceipt, User
+from server.problems import ApiError, field_errors
+from server.schemas.people import HouseholdSchema, ResidentSchema
+from server.schemas.records import load_record
+from server.services import people
+from server.services.records import Batch, insert_records, prepare_record
+from server.services.serialize import jsonable, resident_dict, row_dict
+from sync import merge
+from sync.changelog import Writer, dumps
+from sync.protocol import OpEnvelope
+
+_ENVELOPE = OpEnvelope()
+
+
+class Rejected(Exception):
+    """An op refused with field errors; nothing of it is stored."""
+
+    def __init__(self, errors: dict):
+        super().__init__("rejected")
+        self.errors = errors
+
+
+def _reject(field: str, code: str, message: str) -> Rejected:
+    return Rejected({field: [{"code": code, "message": message}]})
+
+
+def apply_push(session: Session, user: User, device: Device | None,
+               raw_ops: list[dict]) -> list[dict[str, Any]]:
+    """Apply `raw_ops` in order and return one result per op. The caller commits."""
+    push = _Push(session, user, device)
+    push.prefetch(raw_ops)
+    results = [push.apply(raw) for raw in raw_ops]
+    push.finish()
+    return results
+
+
+class _Push:
+    """The state of one push: its writer, caches, and new records waiting to be inserted."""
+
+    def __init__(self, session: Session, user: User, device: Device | None):
+        self.session, self.user, self.device = session, user, device
+        self.device_id = device.id if device else None
+        self.writer = Writer(session)
+        self.batch = Batch(session, user)
+        self.pending: list[dict[str, Any]] = []  # new record rows, inserted in bulk
+        self.pending_ids: dict[uuid.UUID, dict[str, Any]] = {}
+        self.receipts: list[dict[str, Any]] = []
+        self.done: dict[uuid.UUID, dict[str, Any]] = {}  # op_id -> result, this push
+        self.stored: dict[uuid.UUID, str] = {}  # op_id -> result of an earlier push
+        self.existing_records: set[uuid.UUID] = set()
+
+    def prefetch(self, raw_ops: list[Any]) -> None:
+        """Look up, in a few queries, what every op will ask about: earlier receipts,
+        records that already exist, and the residents and households records point to."""
+        op_ids, record_ids, residents, households = set(), set(), set(), set()
+        for raw in raw_ops:
+            if not isinstance(raw, dict):
+                continue
+            op_ids.add(_uuid(raw.get("op_id")))
+            if raw.get("entity") == "record":
+                record_ids.add(_uuid(raw.get("id")))
+                data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+                residents.add(_uuid(data.get("resident_id")))
+                households.add(_uuid(data.get("household_id")))
+        for ids in (op_ids, record_ids, residents, households):
+            ids.discard(None)
+        for chunk in _chunks(op_ids):
+            self.stored.update((op_id, result) for op_id, result in self.session.execute(
+                select(SyncReceipt.op_id, SyncReceipt.result)
+                .where(SyncReceipt.op_id.in_(chunk))))
+        for chunk in _chunks(record_ids):
+            self.existing_records.update(self.session.scalars(
+                select(ServiceRecord.id).where(ServiceRecord.id.in_(chunk))))
+        for chunk in _chunks(residents):
+            self.batch.preload(set(chunk), set())
+        for chunk in _chunks(households):
+            self.batch.preload(set(), set(chunk))
+
+    def apply(self, raw: Any) -> dict[str, Any]:
+        """One op → one result (accepted, duplicate, merged, conflict or rejected)."""
+        op_id_text = raw.get("op_id") if isinstance(raw, dict) else None
+        try:
+            op = _ENVELOPE.load(raw)
+        except ValidationError as e:
+            return {"op_id": op_id_text, "id": raw.get("id") if isinstance(raw, dict) else None,
+                    "status": "rejected", "errors": field_errors(e.messages)}
+        if op["op_id"] in self.done:
+            return self.done[op["op_id"]]
+        if op["op_id"] in self.stored:
+            return json.loads(self.stored[op["op_id"]])
+        try:
+            result = self._dispatch(op)
+        except Rejected as e:
+            result = {"status": "rejected", "errors": e.errors}
+        except ValidationError as e:
+            result = {"status": "rejected", "errors": field_errors(e.messages)}
+        except ApiError as e:
+            result = {"status": "rejected", "errors": e.errors or {
+                "_op": [{"code": e.code, "message": e.message}]}}
+        result = {"op_id": str(op["op_id"]), "id": str(op["id"]), **result}
+        self.done[op["op_id"]] = result
+        self.receipts.append({"op_id": op["op_id"], "device_id": self.device_id,
+                              "status": result["status"], "result": dumps(result),
+                              "received_at": self.writer.now})
+        return result
+
+    def _dispatch(self, op: dict) -> dict[str, Any]:
+        if op["entity"] == "record" and op["action"] == "create":
+            return self._create_record(op)
+        # Everything else may read what earlier ops wrote: insert pending records first,
+        # and run the op in a savepoint so a failure leaves no trace.
+        self._insert_pending()
+        mark = self.writer.mark()
+        try:
+            with self.session.begin_nested():
+                if op["entity"] == "record":
+                    return self._change_record(op)
+                return self._mutable(op)
+        except Exception:
+            self.writer.restore(mark)
+            self.batch.residents.clear()
+            raise
+
+    def _meta(self, op: dict, status: str) -> dict[str, Any]:
+        return {"op_id": op["op_id"], "device_id": self.device_id,
+                "device_counter": op["device_counter"], "base_version": op["base_version"],
+                "status": status}
+
+    # -- records: append-only events ------------------------------------------------
+
+    def _record_body(self, op: dict) -> dict[str, Any]:
+        body = {**op["data"], "id": str(op["id"])}
+        if op.get("device_time") and "device_created_at" not in body:
+            body["device_created_at"] = jsonable(op["device_time"])
+        return load_record(body)
+
+    def _create_record(self, op: dict) -> dict[str, Any]:
+        data = self._record_body(op)
+        existing = self.pending_ids.get(op["id"]) or self._current_record_payload(op["id"])
+        if existing is not None:
+            if _same(data, existing):
+                return {"status": "duplicate", "version": existing["version"]}
+            raise _reject("id", "id_taken", "该记录编号已被另一条内容不同的记录使用")
+        row = prepare_record(self.batch, data, self.device_id, self.writer.now)
+        self.pending.append(row)
+        self.pending_ids[row["id"]] = row
+        seq = self.writer.append("record", row["id"], row["village_id"], "upsert", 1, row,
+                                 new=True, user_id=self.user.id, **self._meta(op, "accepted"))
+        return {"status": "accepted", "version": 1, "seq": seq}
+
+    def _current_record_payload(self, record_id: uuid.UUID) -> dict[str, Any] | None:
+        if record_id not in self.existing_records:
+            return None
+        return row_dict(self._load_record(record_id))
+
+    def _load_record(self, record_id: uuid.UUID) -> ServiceRecord:
+        poly = with_polymorphic(ServiceRecord, "*")
+        return self.session.scalar(select(poly).where(poly.id == record_id))
+
+    def _change_record(self, op: dict) -> dict[str, Any]:
+        """A correction or a voiding, by the record's author only; never a conflict."""
+        record = self._load_record(op["id"])
+        if record is None or (record.village_id not in self.batch.villages and
+                              record.doctor_id != self.user.id):
+            raise _reject("id", "unknown_record", "记录不存在或不在您负责的村")
+        if record.doctor_id != self.user.id:
+            raise _reject("id", "not_author", "只能由记录人本人更正或作废")
+        if record.deleted_at is not None:
+            raise _reject("id", "voided", "该记录已作废")
+        scope_village = self._scope_village(record)
+        if op["action"] == "delete":
+            record.deleted_at = self.writer.now
+            record.version += 1
+            self.session.flush()
+            seq = self.writer.append("record", record.id, scope_village, "delete",
+                                     record.version, {"id": str(record.id)},
+                                     user_id=self.user.id, **self._meta(op, "accepted"))
+            return {"status": "accepted", "version": record.version, "seq": seq}
+        data = self._record_body(op)
+        if data["kind"] != record.kind:
+            raise _reject("kind", "kind_changed", "更正时不能改变记录类型")
+        data["village_id"] = None  # the subject's village decides, as for a new record
+        row = prepare_record(self.batch, data, self.device_id, self.writer.now,
+                             version=record.version + 1, created_at=record.created_at)
+        for key, value in row.items():
+            if key not in ("id", "kind", "created_at"):
+                setattr(record, key, value)
+        self.session.flush()
+        seq = self.writer.append("record", record.id, scope_village, "upsert",
+                                 record.version, row_dict(record), user_id=self.user.id,
+                                 **self._meta(op, "accepted"))
+        return {"status": "accepted", "version": record.version, "seq": seq}
+
+    def _scope_village(self, record: ServiceRecord) -> int:
+        """Which village's devices hold this record: its resident's current village."""
+        if record.resident_id:
+            return self.session.get(Resident, record.resident_id).village_id
+        return record.village_id
+
+    # -- residents and households: mutable, merged field by field ------------------
+
+    def _mutable(self, op: dict) -> dict[str, Any]:
+        kind = op["entity"]
+        model, schema = (Resident, ResidentSchema) if kind == "resident" else \
+            (Household, HouseholdSchema)
+        current = self.session.get(model, op["id"])
+        if op["action"] == "create" and current is None:
+            data = schema().load({**op["data"], "id": str(op["id"])})
+            create = people.create_resident if kind == "resident" else people.create_household
+            entity = create(self.session, self.user, data, self.writer,
+                            **self._meta(op, "accepted"))
+            self.batch.forget(entity.id)
+            return self._entity_result(kind, entity, "accepted", op)
+        if current is None or current.deleted_at is not None:
+            raise _reject("id", "unknown_entity", "档案不存在")
+        # A create for an id that exists (a reinstalled phone re-sending) is an update of
+        # version 1; identical content is a duplicate.
+        base_version = op["base_version"] or 1
+        changes = schema().load(op["data"], partial=True)
+        snapshot_now = self._entity_dict(kind, current)
+        if op["action"] == "create" and merge.same_values(changes, snapshot_now):
+            return {"status": "duplicate", "version": current.version,
+                    "data": snapshot_now}
+        plan = merge.plan(self.session, kind, current, snapshot_now, changes, base_version,
+                          self.device_id)
+        status = "conflict" if plan.conflicts else (
+            "merged" if base_version != current.version else "accepted")
+        if plan.apply:
+            whole = {k: v for k, v in snapshot_now.items() if k in schema().fields and
+                     v is not None and k not in ("conditions", "id")}
+            whole.update({k: jsonable(v) for k, v in plan.apply.items() if k != "conditions"})
+            schema().load(whole)  # the merged record must still be valid as a whole
+        if not plan.apply and not plan.conflicts:
+            return {"status": "duplicate", "version": current.version, "data": snapshot_now}
+        if plan.apply:
+            entity = self._write_mutable(kind, current, plan.apply, op, status)
+            seq = self.writer.seq_of_op[op["op_id"]]
+        else:  # only conflicts: the server's values all stand, no new version
+            entity, seq = current, None
+        merge.record_conflicts(self.session, kind, entity, plan.conflicts, op, seq,
+                               self.device_id, self.user.id, self.writer.now)
+        result = self._entity_result(kind, entity, status, op)
+        if plan.conflicts:
+            result["conflicts"] = [
+                {"field": c.field, "kept": jsonable(c.kept), "yours": jsonable(c.lost)}
+                for c in plan.conflicts]
+        return result
+
+    def _write_mutable(self, kind: str, current: Any, apply: dict, op: dict, status: str):
+        meta = self._meta(op, status)
+        if kind == "resident":
+            entity = people.update_resident(self.session, self.user, current.id, dict(apply),
+                                            current.version, self.writer, **meta)
+            self.batch.forget(entity.id)
+            return entity
+        return people.update_household(self.session, self.user, current.id, dict(apply),
+                                       self.writer, **meta)
+
+    def _entity_dict(self, kind: str, entity: Any) -> dict[str, Any]:
+        return resident_dict(entity) if kind == "resident" else row_dict(entity)
+
+    def _entity_result(self, kind: str, entity: Any, status: str, op: dict) -> dict[str, Any]:
+        return {"status": status, "version": entity.version,
+                "seq": self.writer.seq_of_op.get(op["op_id"]),
+                "data": self._entity_dict(kind, entity)}
+
+    def _insert_pending(self) -> None:
+        if self.pending:
+            insert_records(self.session, self.pending)
+            self.pending = []
+            self.pending_ids = {}
+
+    def finish(self) -> None:
+        """Insert what is waiting, the receipts, and move the counter."""
+        from sqlalchemy import insert
+
+        self._insert_pending()
+        self.writer.finish()
+        if self.receipts:
+            self.session.execute(insert(SyncReceipt), self.receipts)
+
+
+def _same(data: dict[str, Any], existing: dict[str, Any]) -> bool:
+    """Does a re-sent record say the same as the stored one (on the fields it sends)?"""
+    return all(jsonable(v) == jsonable(existing.get(k)) for k, v in data.items()
+               if k not in ("village_id", "doctor_id", "device_created_at"))
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _chunks(ids: set, size: int = 500):
+    """IN lists in slices (SQLite limits bound parameters)."""
+    items = list(ids)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

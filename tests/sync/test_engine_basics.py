@@ -1,0 +1,196 @@
+"""The sync exchange end to end through the reference client and the Flask app."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from conftest import PASSWORD
+from records_factory import valid_record
+from sqlalchemy import func, select
+from transport import FlaskTransport
+
+from server.extensions import db
+from server.models import ServiceRecord, SyncChange
+from sync.client import DeviceRevoked, SyncClient, SyncError
+
+
+def record_data(town, **change):
+    body = valid_record("hypertension_followup", town)
+    body.pop("id")
+    body.update(change)
+    return body
+
+
+@pytest.fixture
+def phone(app, town, tmp_path):
+    def make(username="doctor_a", name="phone"):
+        client = SyncClient(str(tmp_path / f"{name}.sqlite"), FlaskTransport(app))
+        client.enrol(username, PASSWORD, label=name)
+        return client
+    return make
+
+
+def count_records(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(ServiceRecord.id)))
+
+
+def test_fresh_device_pulls_its_villages_and_reference(app, town, phone):
+    a = phone()
+    stats = a.sync()
+    assert stats["requests"] == 1
+    residents = a.all("resident")
+    assert {d["name"] for _, d in residents.values()} == {"张三丰"}
+    ref = json.loads(a._meta("reference"))
+    assert [v["name"] for v in ref["villages"]] == ["龙泉村"]
+    assert ref["user"]["username"] == "doctor_a"
+
+
+def test_push_a_days_work_in_one_request(app, town, phone):
+    a = phone()
+    a.sync()
+    ids = [a.create("record", record_data(town, sbp=120 + i)) for i in range(50)]
+    stats = a.sync()
+    assert stats["requests"] == 1 and stats["pushed"] == 50
+    assert a.pending() == []
+    assert count_records(app) == 50
+    statuses = {r["status"] for r in a.results().values()}
+    assert statuses == {"accepted"}
+    assert all(a.get("record", i)[0] == 1 for i in ids)
+
+
+def test_idle_sync_is_one_small_request(app, town, phone):
+    a = phone()
+    a.sync()
+    transport = a.transport
+    before = len(transport.log)
+    stats = a.sync()
+    assert stats == {"requests": 1, "pushed": 0, "pulled": 0, "rejected": 0}
+    path, body, headers = transport.log[before]
+    assert headers["Content-Encoding"] == "gzip"
+    assert len(body) < 200
+    assert a.last_response["reference"] is None  # unchanged reference data is not re-sent
+
+
+def test_request_and_response_are_gzip(app, town, phone):
+    a = phone()
+    for i in range(30):
+        a.create("record", record_data(town, sbp=120 + i))
+    a.sync()
+    b = phone(name="b")
+    body = json.dumps(b.build_request([])).encode()
+    r = b.transport.client.post("/api/sync", data=gzip.compress(body), headers={
+        "Content-Encoding": "gzip", "Accept-Encoding": "gzip", "Content-Type": "application/json",
+        "Authorization": f"Bearer {b._meta('token')}"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    changes = json.loads(gzip.decompress(r.get_data()))["changes"]
+    assert [c["entity"] for c in changes].count("record") == 30 and len(changes) == 32
+
+
+def test_lost_response_then_resend_changes_nothing(app, town, phone):
+    a = phone()
+    for i in range(5):
+        a.create("record", record_data(town, sbp=130 + i))
+    a.transport.drop_response_next = 1
+    with pytest.raises(SyncError):
+        a.sync()
+    assert len(a.pending()) == 5  # nothing acknowledged, nothing removed
+    assert count_records(app) == 5  # but the server applied them
+    first = a.transport.replay(-1)
+    a.sync()
+    assert a.pending() == []
+    assert count_records(app) == 5
+    # The exact re-sent batch gets the same per-record results as the first time.
+    second = a.transport.replay(-2)
+    r1 = json.loads(gzip.decompress(first[1]) if first[1][:2] == b"\x1f\x8b" else first[1])
+    r2 = json.loads(gzip.decompress(second[1]) if second[1][:2] == b"\x1f\x8b" else second[1])
+    assert r1["results"] == r2["results"]
+    assert {r["status"] for r in r1["results"]} == {"accepted"}
+
+
+def test_one_bad_record_does_not_block_the_rest(app, town, phone):
+    a = phone()
+    good = a.create("record", record_data(town, sbp=140))
+    bad = a.create("record", record_data(town, sbp=120, dbp=130))
+    also_good = a.create("record", record_data(town, sbp=150))
+    a.sync()
+    assert count_records(app) == 2
+    pending = a.pending()
+    assert [p["id"] for p in pending] == [bad]
+    assert pending[0]["status"] == "rejected"
+    assert json.loads(pending[0]["errors"])["dbp"][0]["code"] == "dbp_not_below_sbp"
+    assert a.get("record", good)[0] == 1 and a.get("record", also_good)[0] == 1
+    # The doctor corrects it; it is re-sent under a new op id and accepted.
+    data = json.loads(pending[0]["data"])
+    data["dbp"] = 90
+    a.correct_rejected(pending[0]["op_id"], data)
+    a.sync()
+    assert a.pending() == [] and count_records(app) == 3
+
+
+def test_revoked_device_cannot_push_or_pull_and_keeps_its_outbox(app, town, phone):
+    a = phone()
+    a.sync()
+    a.create("record", record_data(town))
+    admin = app.test_client()
+    admin.post("/api/auth/login", json={"username": "admin_a", "password": PASSWORD})
+    assert admin.post(f"/api/devices/{a.device_id}/revoke").status_code == 200
+    with pytest.raises(DeviceRevoked):
+        a.sync()
+    assert len(a.pending()) == 1
+    assert count_records(app) == 0
+
+
+def test_clock_off_by_hours_is_reported(app, town, phone, tmp_path):
+    import datetime as dt
+
+    a = phone()
+    a.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    a.sync()
+    assert a.last_response["clock_warning"] is True
+    assert 3 * 3600 - 60 < a.last_response["clock_skew_s"] < 3 * 3600 + 60
+    a.clock = lambda: dt.datetime.now(dt.UTC)
+    a.sync()
+    assert a.last_response["clock_warning"] is False
+
+
+def test_other_doctor_gets_nothing_of_another_village(app, town, phone):
+    a = phone()
+    a.create("record", record_data(town))
+    a.sync()
+    b = phone("doctor_b", "b")
+    b.sync()
+    assert b.all("record") == {}
+    assert {d["name"] for _, d in b.all("resident").values()} == {"李四"}
+
+
+def test_pull_is_paged_and_resumes_after_a_drop(app, town, phone, monkeypatch):
+    import sync.client as client_module
+
+    a = phone()
+    for i in range(25):
+        a.create("record", record_data(town, sbp=120 + i))
+    a.sync()
+    monkeypatch.setattr(client_module, "PULL_LIMIT", 10)
+    b = phone(name="b")
+    b.exchange([])
+    assert b.last_response["more"] is True
+    got = len(b.all("record"))
+    cursor = b.cursor
+    b.transport.drop_response_next = 1
+    with pytest.raises(SyncError):
+        b.exchange([])
+    assert b.cursor == cursor and len(b.all("record")) == got
+    stats = b.sync()
+    assert len(b.all("record")) == 25
+    assert stats["pulled"] == 25 - got  # nothing that had arrived was sent again
+
+
+def test_every_write_path_is_in_the_log_once(app, town, phone):
+    a = phone()
+    a.create("record", record_data(town))
+    a.sync()
+    with app.app_context():
+        seqs = db.session.scalars(select(SyncChange.seq).order_by(SyncChange.seq)).all()
+    assert seqs == list(range(1, len(seqs) + 1))
