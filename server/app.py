@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from server.api import people, records
+    from server.api import sync as sync_api
     from server.auth import current, views
     from server.web import pages
 
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(__import__("server.web.pwa", fromlist=["bp"]).bp)  # phone app /app/
 
