@@ -41,8 +41,9 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
-# JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
-JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+# JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite; None is SQL NULL
+# (not the JSON text 'null'), so "IS NULL" means what it says.
+JSONDoc = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

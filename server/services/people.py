@@ -118,11 +118,11 @@ def create_resident(session: Session, user: User, data: dict[str, Any],
 
 
 def update_resident(session: Session, user: User, resident_id: uuid.UUID,
-                    data: dict[str, Any], base_version: int,
+                    data: dict[str, Any], expected_version: int,
                     writer: changelog.Writer | None = None, **meta: Any) -> Resident:
-    """Edit a resident if `base_version` is current; otherwise 409 with the current version."""
+    """Edit a resident if `expected_version` is current; otherwise 409 with the current one."""
     resident = get_resident(session, user, resident_id)
-    if base_version != resident.version:
+    if expected_version != resident.version:
         raise ApiError(409, "conflict", {"version": [{
             "code": "stale_version", "message": "该档案已被他人修改，请刷新后再改",
             "current_version": resident.version}]})

@@ -1,0 +1,208 @@
+"""Mutable records merge field by field; moves, voids, resets and reinstalls lose nothing."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import PASSWORD, login
+from records_factory import valid_record
+from sqlalchemy import func, select, update
+from transport import FlaskTransport
+
+from server.extensions import db
+from server.models import ServiceRecord, SyncChange, SyncConflict, SyncCounter
+from sync.client import SyncClient
+
+
+@pytest.fixture
+def phone(app, town, tmp_path):
+    def make(username="doctor_a", name="phone"):
+        client = SyncClient(str(tmp_path / f"{name}.sqlite"), FlaskTransport(app))
+        client.enrol(username, PASSWORD, label=name)
+        client.sync()
+        return client
+    return make
+
+
+def staff_patch(app, resident_id, **fields):
+    c = app.test_client()
+    login(c, "staff_a")
+    current = c.get(f"/api/residents/{resident_id}").get_json()
+    r = c.patch(f"/api/residents/{resident_id}", json={"version": current["version"], **fields})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_edits_of_different_fields_merge(app, town, phone):
+    rid = str(town["resident_1"])
+    a = phone()
+    a.update("resident", rid, {"allergies": "青霉素"})
+    staff_patch(app, rid, phone="13711112222")
+    a.sync()
+    result = list(a.results().values())[0]
+    assert result["status"] == "merged"
+    version, data = a.get("resident", rid)
+    assert data["allergies"] == "青霉素" and data["phone"] == "13711112222"
+    assert version == 3
+
+
+def test_same_field_changed_on_both_sides_keeps_one_and_flags_the_other(app, town, phone):
+    rid = str(town["resident_1"])
+    a = phone()
+    a.update("resident", rid, {"phone": "13900000001"})
+    staff_patch(app, rid, phone="13711112222")
+    a.sync()
+    result = list(a.results().values())[0]
+    assert result["status"] == "conflict"
+    assert result["conflicts"] == [{"field": "phone", "kept": "13711112222",
+                                    "yours": "13900000001"}]
+    assert a.get("resident", rid)[1]["phone"] == "13711112222"
+    with app.app_context():
+        conflict = db.session.scalars(select(SyncConflict)).one()
+        assert conflict.lost_value == {"value": "13900000001"}
+        assert conflict.kept_value == {"value": "13711112222"}
+        assert conflict.reviewed_at is None
+
+
+def test_conflict_winner_does_not_depend_on_arrival_clock(app, town, phone):
+    """Two devices edit the same field offline; whoever syncs first is kept, and the other
+    value is in the review list, whatever the phones' clocks say."""
+    import datetime as dt
+
+    rid = str(town["resident_1"])
+    a, b = phone(name="a"), phone(name="b")
+    b.clock = lambda: dt.datetime(2031, 1, 1, tzinfo=dt.UTC)  # b's clock far ahead
+    a.update("resident", rid, {"contact_name": "张一"})
+    b.update("resident", rid, {"contact_name": "张二"})
+    a.sync()
+    b.sync()
+    a.sync()
+    assert a.get("resident", rid)[1]["contact_name"] == "张一"
+    assert b.get("resident", rid)[1]["contact_name"] == "张一"
+    assert list(b.results().values())[0]["status"] == "conflict"
+
+
+def test_a_devices_own_successive_edits_do_not_conflict(app, town, phone):
+    rid = str(town["resident_1"])
+    a = phone()
+    a.update("resident", rid, {"phone": "13900000001"})
+    a.update("resident", rid, {"phone": "13900000002"})
+    a.sync()
+    statuses = [r["status"] for r in a.results().values()]
+    assert "conflict" not in statuses
+    assert a.get("resident", rid)[1]["phone"] == "13900000002"
+
+
+def test_move_leaves_old_doctors_device_and_reaches_the_new_one(app, town, phone):
+    rid = str(town["resident_1"])
+    a = phone("doctor_a", "a")
+    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                              .items() if k != "id"})
+    a.sync()
+    b = phone("doctor_b", "b")
+    assert rid not in b.all("resident")
+    staff_patch(app, rid, village_id=town["village_2"], household_id=None)
+    a.sync()
+    b.sync()
+    assert rid not in a.all("resident") and rec not in a.all("record")
+    assert rid in b.all("resident") and rec in b.all("record")
+    # A brand-new device of doctor_a does not get it either; one of doctor_b does.
+    assert rid not in phone("doctor_a", "a2").all("resident")
+    assert rec in phone("doctor_b", "b2").all("record")
+
+
+def test_voided_record_arrives_as_a_tombstone(app, town, phone):
+    a, a2 = phone(name="a"), phone(name="a2")
+    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                              .items() if k != "id"})
+    a.sync()
+    a2.sync()
+    assert rec in a2.all("record")
+    a.void(rec)
+    a.sync()
+    a2.sync()
+    assert rec not in a2.all("record")
+    with app.app_context():
+        assert db.session.get(ServiceRecord, json.loads(f'"{rec}"') and
+                              __import__("uuid").UUID(rec)).deleted_at is not None
+
+
+def test_correction_is_a_new_version_and_history_keeps_both(app, town, phone):
+    a, a2 = phone(name="a"), phone(name="a2")
+    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                              .items() if k != "id"})
+    a.sync()
+    a.update("record", rec, {"sbp": 162})
+    a.sync()
+    a2.sync()
+    assert a2.get("record", rec)[0] == 2 and a2.get("record", rec)[1]["sbp"] == 162
+    with app.app_context():
+        rows = db.session.scalars(select(SyncChange).where(
+            SyncChange.entity_id == __import__("uuid").UUID(rec)).order_by(SyncChange.seq)).all()
+        assert [json.loads(r.payload)["sbp"] for r in rows] == [150, 162]
+        assert [r.superseded for r in rows] == [True, False]
+
+
+def test_only_the_author_corrects_a_record(app, town, phone):
+    a = phone("doctor_a", "a")
+    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                              .items() if k != "id"})
+    a.sync()
+    s = SyncClient(str(a.db.execute("PRAGMA database_list").fetchone()[2]) + ".staff",
+                   FlaskTransport(app))
+    s.enrol("staff_a", PASSWORD)
+    s.sync()
+    s.update("record", rec, {"sbp": 100})
+    s.sync()
+    [pending] = s.pending()
+    assert pending["status"] == "rejected"
+    assert json.loads(pending["errors"])["id"][0]["code"] == "not_author"
+
+
+def test_device_too_far_behind_reinitialises_and_keeps_its_outbox(app, town, phone):
+    a = phone()
+    a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                        .items() if k != "id"})
+    a.sync()
+    other = phone(name="other")
+    for i in range(3):
+        other.create("record", {k: v for k, v in
+                                valid_record("hypertension_followup", town).items()
+                                if k != "id"} | {"sbp": 120 + i})
+    other.sync()
+    offline_work = a.create("record", {k: v for k, v in
+                                       valid_record("diabetes_followup", town).items()
+                                       if k != "id"})
+    with app.app_context():
+        db.session.execute(update(SyncCounter).values(purged_through=a.cursor + 2))
+        db.session.commit()
+    a.sync()
+    assert a.pending() == []
+    assert offline_work in a.all("record")
+    assert len(a.all("record")) == 5
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ServiceRecord.id))) == 5
+
+
+def test_reinstalled_device_resends_its_outbox_without_doubling(app, town, phone, tmp_path):
+    a = phone()
+    for i in range(10):
+        a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                            .items() if k != "id"} | {"sbp": 120 + i})
+    a.transport.drop_response_next = 1
+    with pytest.raises(Exception):
+        a.sync()
+    # The app is reinstalled: a new enrolment, the saved outbox carried over as it was.
+    fresh = SyncClient(str(tmp_path / "reinstalled.sqlite"), FlaskTransport(app))
+    fresh.enrol("doctor_a", PASSWORD, label="reinstalled")
+    for row in a.pending():
+        fresh.db.execute(
+            "INSERT INTO outbox (counter, op_id, entity, action, id, base_version, data,"
+            " device_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["counter"], row["op_id"], row["entity"], row["action"], row["id"],
+             row["base_version"], row["data"], row["device_time"]))
+    fresh.sync()
+    assert fresh.pending() == []
+    assert len(fresh.all("record")) == 10
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ServiceRecord.id))) == 10
