@@ -4,6 +4,6 @@
 residents and a year of field records, including the gaps and suspicious patterns the
 township's quality checks are meant to find. It never imports Flask.
 """
-from server.demo.generate import DEMO_PASSWORD, DEFAULT_TODAY, generate_demo
+from server.demo.generate import DEFAULT_TODAY, DEMO_PASSWORD, generate_demo
 
 __all__ = ["DEFAULT_TODAY", "DEMO_PASSWORD", "generate_demo"]

@@ -9,13 +9,16 @@ import calendar
 import datetime as dt
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
 
 # Doctors work, and the township counts days, on China Standard Time.
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
+T = TypeVar("T")
 PHONE_PREFIXES = ("130", "133", "135", "137", "138", "139", "150", "151", "152", "157", "158",
                   "159", "180", "182", "183", "187", "188", "189")
 
@@ -78,7 +81,7 @@ class DemoContext:
         """Return a UUID drawn from the seeded generator (uuid4 would break determinism)."""
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
-    def weighted(self, pairs) -> str:
+    def weighted(self, pairs: Sequence[tuple[T, float]]) -> T:
         """Pick a value from (value, weight) pairs."""
         values, weights = zip(*pairs, strict=True)
         return self.rng.choices(values, weights)[0]
@@ -113,7 +116,9 @@ class DemoContext:
     def add_record(self, kind: str, *, village_id: int, doctor_id: int, service_date: dt.date,
                    mode: str, detail: dict, resident_id: uuid.UUID | None = None,
                    household_id: uuid.UUID | None = None, notes: str | None = None) -> dict:
-        """Queue one field record (envelope + kind row, same id); return the envelope."""
+        """Queue one field record: the envelope and `detail` (the kind's row) get one id.
+
+        Returns the envelope; `detail` is kept as given, so callers may still amend it."""
         record_id = self.new_id()
         stored = self.stored_at(service_date)
         envelope = {
@@ -123,8 +128,9 @@ class DemoContext:
             "evidence": None, "device_created_at": None, "created_at": stored,
             "updated_at": stored, "version": 1, "deleted_at": None,
         }
+        detail["id"] = record_id
         self.envelopes.append(envelope)
-        self.details.setdefault(kind, []).append({"id": record_id, **detail})
+        self.details.setdefault(kind, []).append(detail)
         return envelope
 
 

@@ -1,7 +1,8 @@
-"""Households, residents, their registered conditions and residence events.
+"""Households and residents of the demo township, as a census finds them (all active).
 
 Rows are plain dicts for Core bulk inserts. Identity numbers follow GB 11643 with the
-county's own code, since nearly everyone registered here was born here.
+county's own code, since nearly everyone registered here was born here. Deaths, moves and
+diagnoses come afterwards, in `server.demo.registry`.
 """
 from __future__ import annotations
 
@@ -10,17 +11,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from server.demo import vocab
-from server.demo.common import CST, DemoContext, VillageInfo, age_on, sample_weighted
+from server.demo.common import CST, DemoContext, VillageInfo, age_on
 from server.demo.households import Member, plan_household, plan_migrant_household
 from server.validation.idcard import check_char
 
 GIVEN = {key: names.split() for key, names in vocab.GIVEN_NAMES.items()}
 RECORDS_DRIVE = (dt.date(2010, 3, 1), dt.date(2012, 12, 31))  # the big 建档 push
-CONDITION_NAMES_ZH = {"hypertension": "高血压", "diabetes": "2型糖尿病",
-                      "mental_disorder": "精神疾病"}
-# Registered prevalence by age band (lower bound of the band, share).
-HYPERTENSION_BY_AGE = ((75, 0.56), (65, 0.52), (55, 0.39), (45, 0.23), (35, 0.09), (18, 0.01))
-DIABETES_BY_AGE = ((65, 0.17), (55, 0.15), (45, 0.09), (35, 0.035), (18, 0.005))
 
 
 @dataclass
@@ -93,18 +89,19 @@ def _record_opened(ctx: DemoContext, birth: dt.date, moved_in: dt.date | None) -
     return min(day, ctx.last_day)
 
 
-def _resident(ctx: DemoContext, pop: Population, village: VillageInfo, household_id,
-              member: Member, surname: str, migrant: bool, used: set[str]) -> dict:
-    """One resident row of a planned household member."""
+def _resident(ctx: DemoContext, pop: Population, village: VillageInfo,
+              household_id: uuid.UUID, member: Member, surname: str, arrived: dt.date | None,
+              used: set[str]) -> dict:
+    """One resident row of a planned household member; `arrived` is set for migrants."""
     rng = ctx.rng
+    migrant = arrived is not None
     birth = ctx.today - dt.timedelta(days=member.age * 365 + member.age // 4
                                      + rng.randint(1, 364))
     age = age_on(birth, ctx.today)
-    moved_in = ctx.day_between(ctx.today - dt.timedelta(days=3 * 365),
-                               ctx.last_day - dt.timedelta(days=30)) if migrant else None
+    moved_in = arrived if migrant and birth < arrived else None  # else born here
     # Migrants are registered on a provisional identity; many babies have no number yet.
     no_id = (migrant and rng.random() < 0.9) or (age <= 1 and rng.random() < 0.35)
-    phone_share = 0.0 if age < 16 else 0.86 if age < 60 else 0.5 if age < 70 else 0.3
+    phone_share = 0.0 if age < 16 else 0.82 if age < 60 else 0.5 if age < 70 else 0.3
     pop.next_serial[village.id] += 1
     opened = _record_opened(ctx, birth, moved_in)
     stored = _stored(ctx, opened)
@@ -172,9 +169,11 @@ def _populate_village(ctx: DemoContext, pop: Population, village: VillageInfo,
         households_here += 1
         surname = _surname(ctx, village)
         ethnicity = ctx.weighted(vocab.ETHNICITIES)
-        rows = [_resident(ctx, pop, village, household_id, m, surname, migrant, used)
+        arrived = ctx.day_between(ctx.today - dt.timedelta(days=3 * 365),
+                                  ctx.last_day - dt.timedelta(days=30)) if migrant else None
+        rows = [_resident(ctx, pop, village, household_id, m, surname, arrived, used)
                 for m in plan]
-        for row in rows:
+        for row in rows:  # a minority household may have a Han member married in
             row["ethnicity"] = ethnicity if rng.random() < 0.97 else "汉族"
         _add_contacts(ctx, rows, surname)
         # Two-doctor villages split the groups (包组) between the doctors.
@@ -191,7 +190,7 @@ def _populate_village(ctx: DemoContext, pop: Population, village: VillageInfo,
             "kitchen_ventilation": "有" if rng.random() < 0.74 else "无",
             "fuel": ctx.weighted(vocab.FUELS), "drinking_water": ctx.weighted(vocab.WATERS),
             "toilet": ctx.weighted(vocab.TOILETS), "animal_pen": ctx.weighted(vocab.ANIMAL_PENS),
-            "low_income": rng.random() < (0.14 if len(rows) == 1 else 0.05),
+            "low_income": rng.random() < (0.16 if len(rows) == 1 else 0.055),
             "responsible_doctor_id": doctor, "version": 1, "deleted_at": None,
             "created_at": stored, "updated_at": stored,
         })

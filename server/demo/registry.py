@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from server.demo.common import DemoContext, age_on, sample_weighted
-from server.demo.population import (
-    CONDITION_NAMES_ZH,
-    DIABETES_BY_AGE,
-    HYPERTENSION_BY_AGE,
-    Population,
-)
+from server.demo.population import Population
 
+CONDITION_NAMES_ZH = {"hypertension": "高血压", "diabetes": "2型糖尿病",
+                      "mental_disorder": "精神疾病"}
+# Registered prevalence by age band: (lowest age of the band, share), oldest band first.
+HYPERTENSION_BY_AGE = ((75, 0.56), (65, 0.52), (55, 0.39), (45, 0.23), (35, 0.09), (18, 0.01))
+DIABETES_BY_AGE = ((65, 0.17), (55, 0.15), (45, 0.09), (35, 0.035), (18, 0.005))
 MANAGEMENT_BEGAN = dt.date(2010, 1, 1)
 DAY = dt.timedelta(days=1)
 
@@ -94,7 +94,7 @@ def _conditions(ctx: DemoContext, pop: Population) -> None:
             share = next(share for low, share in table if age >= low)
             if rng.random() < share:
                 _register(ctx, pop, resident, condition)
-        if 20 <= age <= 70 and rng.random() < 0.006:
+        if 20 <= age <= 70 and rng.random() < 0.004:
             _register(ctx, pop, resident, "mental_disorder")
 
 
