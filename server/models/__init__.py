@@ -38,3 +38,12 @@ from server.models.sync import (  # noqa: F401
     SyncCounter,
     SyncReceipt,
 )
+from server.models.metrics import (  # noqa: F401
+    AssessmentRule,
+    MetricPeriod,
+    MetricRollup,
+    OverduePatient,
+    QualityFlag,
+    VerificationCall,
+    VerificationSample,
+)

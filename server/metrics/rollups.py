@@ -1,0 +1,171 @@
+"""Rollup tables: compute every indicator for a period once, read the pages from them.
+
+A period is open until `period_close_days` after its end; the nightly job then computes
+it one last time with as_of at the close and freezes it (docs/adr/0021-frozen-periods.md).
+Frozen rollups are never rewritten; records stored after the close are counted as late
+on the period's row and shown beside, not inside, its figures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from server.clock import now_utc
+from server.metrics import compute
+from server.metrics.definitions import SUPPORTED, Period, parse_period, periods_of_year
+from server.metrics.population import CST, Window, live_records, make_window
+from server.models import MetricPeriod, MetricRollup, QualityFlag, ServiceRecord, Township
+
+FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
+COVERAGE = ("record_coverage", "e_record_coverage")
+
+
+def close_instant(session: Session, township_id: int, period: Period, settings: dict) -> \
+        dt.datetime:
+    """When a period closes: midnight (China time) after its last grace day."""
+    del session, township_id
+    days = int(settings.get("period_close_days", {}).get("days", 10))
+    day = period.end + dt.timedelta(days=days + 1)
+    return dt.datetime.combine(day, dt.time(0, 0), CST).astimezone(dt.UTC)
+
+
+def compute_period(session: Session, w: Window) -> list[dict]:
+    """Every rollup row of one window: indicators, workload and quality counts."""
+    acc: dict[tuple, list] = defaultdict(lambda: [0, None])
+
+    def add(scope: str, scope_id: int | None, indicator: str, num, den) -> None:
+        if scope_id is None:
+            return
+        cell = acc[(scope, scope_id, indicator)]
+        cell[0] += int(num or 0)
+        if den is not None:
+            cell[1] = (cell[1] or 0) + int(den)
+
+    def add_all(village_id, doctor_id, indicator, num, den) -> None:
+        add("township", w.township_id, indicator, num, den)
+        add("village", village_id, indicator, num, den)
+        add("doctor", doctor_id, indicator, num, den)
+
+    for ind in SUPPORTED:
+        for village_id, doctor_id, num, den in compute.aggregate(session, w, ind.key):
+            add_all(village_id, doctor_id, ind.key, num, den)
+        if ind.unit == "rate":  # an empty denominator still shows as 0 / 0
+            add("township", w.township_id, ind.key, 0, 0)
+            for v in w.village_ids:
+                add("village", v, ind.key, 0, 0)
+    _apply_population(w, acc)
+    for village_id, doctor_id, kind, phone, n in compute.workload(session, w):
+        add_all(village_id, doctor_id, f"work:{kind}", n, None)
+        if phone:
+            add_all(village_id, doctor_id, f"phone:{kind}", n, None)
+    for village_id, doctor_id, check, n in quality_counts(session, w):
+        add_all(village_id, doctor_id, f"quality:{check}", n, None)
+    return [{"township_id": w.township_id, "period": w.period.key, "scope": s,
+             "scope_id": sid, "indicator": ind, "numerator": num, "denominator": den}
+            for (s, sid, ind), (num, den) in sorted(acc.items())]
+
+
+def _apply_population(w: Window, acc: dict) -> None:
+    """Coverage denominators from the statistics office's 常住人口, where the township set it."""
+    official = {int(k): int(v) for k, v in (w.settings.get("permanent_population") or {})
+                .items()}
+    if not official:
+        return
+    for ind in COVERAGE:
+        for v, n in official.items():
+            if ("village", v, ind) in acc:
+                acc[("village", v, ind)][1] = n
+        acc[("township", w.township_id, ind)][1] = sum(
+            acc[("village", v, ind)][1] or 0 for v in w.village_ids if ("village", v, ind) in acc)
+
+
+def quality_counts(session: Session, w: Window) -> list[tuple]:
+    """(village_id, doctor_id, check, count) of quality findings on the period's records."""
+    q = QualityFlag
+    stmt = (select(q.village_id, q.doctor_id, q.check, func.count())
+            .where(q.township_id == w.township_id, q.service_date >= w.period.start,
+                   q.service_date <= w.period.end,
+                   (q.record_created_at.is_(None)) | (q.record_created_at <= w.as_of))
+            .group_by(q.village_id, q.doctor_id, q.check))
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def store_period(session: Session, w: Window, rows: list[dict], frozen_by: int | None = None,
+                 freeze: bool = False) -> MetricPeriod:
+    """Replace the period's rollups with `rows` and record when (and if frozen, by whom)."""
+    session.execute(delete(MetricRollup).where(MetricRollup.township_id == w.township_id,
+                                               MetricRollup.period == w.period.key))
+    now = now_utc()
+    if rows:
+        session.execute(insert(MetricRollup), [{**r, "computed_at": now} for r in rows])
+    mp = session.scalar(select(MetricPeriod).where(MetricPeriod.township_id == w.township_id,
+                                                   MetricPeriod.period == w.period.key))
+    if mp is None:
+        mp = MetricPeriod(township_id=w.township_id, period=w.period.key, as_of=w.as_of)
+        session.add(mp)
+    mp.as_of, mp.computed_at = w.as_of, now
+    if freeze:
+        mp.frozen_at, mp.frozen_by_id = now, frozen_by
+    session.flush()
+    return mp
+
+
+def recompute_period(session: Session, township_id: int, key: str, *, now: dt.datetime | None
+                     = None, freeze: bool | None = None, user_id: int | None = None) -> \
+        MetricPeriod | None:
+    """Recompute one period unless frozen; freeze it when its close has passed."""
+    now = now or now_utc()
+    period = parse_period(key)
+    mp = session.scalar(select(MetricPeriod).where(MetricPeriod.township_id == township_id,
+                                                   MetricPeriod.period == key))
+    if mp is not None and mp.frozen_at is not None:
+        return mp
+    w = make_window(session, township_id, period, now)
+    closes = close_instant(session, township_id, period, w.settings)
+    if freeze is None:
+        freeze = closes <= now
+    w.as_of = min(now, closes) if freeze else now
+    return store_period(session, w, compute_period(session, w), user_id, freeze)
+
+
+def count_late(session: Session, township_id: int) -> None:
+    """Refresh each frozen period's count of records stored after it closed."""
+    sr = ServiceRecord.__table__.c
+    frozen = session.scalars(select(MetricPeriod).where(MetricPeriod.township_id == township_id,
+                                                        MetricPeriod.frozen_at.is_not(None)))
+    for mp in frozen:
+        p = parse_period(mp.period)
+        w = make_window(session, township_id, p, now_utc())
+        mp.late_records = session.scalar(
+            select(func.count()).select_from(ServiceRecord.__table__)
+            .where(sr.service_date >= p.start, sr.service_date <= p.end,
+                   sr.created_at > mp.as_of, live_records(w))) or 0
+
+
+def open_periods(today: dt.date) -> list[str]:
+    """This year's and last year's periods that have begun, newest first."""
+    keys = [p.key for y in (today.year, today.year - 1) for p in periods_of_year(y)
+            if p.start <= today]
+    return keys
+
+
+def recompute_township(session: Session, township_id: int, now: dt.datetime | None = None,
+                       user_id: int | None = None) -> dict:
+    """The nightly job for one township (and the admin's "recompute now")."""
+    now = now or now_utc()
+    today = now.astimezone(CST).date()
+    done, skipped = [], []
+    for key in open_periods(today):
+        mp = recompute_period(session, township_id, key, now=now, user_id=user_id)
+        (done if mp is not None and mp.computed_at >= now else skipped).append(key)
+    count_late(session, township_id)
+    session.commit()
+    return {"computed": done, "frozen_skipped": skipped}
+
+
+def township_ids(session: Session) -> list[int]:
+    """Every township on this server."""
+    return list(session.scalars(select(Township.id).order_by(Township.id)))
