@@ -1,0 +1,255 @@
+/**
+ * Words on the screen: Chinese by default, English switchable (Settings). Field-error
+ * messages come from validate.js / the server in Chinese; English adds its own by code.
+ */
+
+const ZH = {
+  app: '村医工作平台', loading: '正在打开…', offline: '无网络', online: '在线',
+  'nav.home': '首页', 'nav.search': '查找', 'nav.new': '登记', 'nav.sync': '同步', 'nav.me': '我的',
+  'login.title': '首次登录', 'login.hint': '首次使用须联网，用乡镇卫生院发给您的账号登录。登录后本机会下载您负责的村的数据，以后没有信号也能用。',
+  'login.username': '用户名', 'login.password': '密码', 'login.submit': '登录并绑定本机',
+  'login.offline': '首次登录需要网络，请到有信号的地方再试', 'login.failed': '用户名或密码错误',
+  'login.device_label': '村医手机',
+  'pin.title': '设置6位解锁密码（PIN）', 'pin.hint': '以后每次打开只需输入PIN。手机丢失时，没有PIN或账号密码，别人无法读取本机数据。',
+  'pin.first': '输入6位数字', 'pin.again': '再输一次', 'pin.mismatch': '两次输入不一致，请重新设置',
+  'pin.weak': '请不要用过于简单的数字（如 123456、000000）', 'pin.save': '确定',
+  'unlock.title': '请输入PIN解锁', 'unlock.wrong': 'PIN不正确', 'unlock.forgot': '忘记PIN？用账号密码解锁',
+  'unlock.password': '账号密码', 'unlock.submit': '解锁', 'unlock.wait': '错误次数过多，请 {s} 秒后再试',
+  'unlock.newpin': '请重新设置PIN',
+  'download.title': '正在下载本村数据', 'download.done': '已下载 {n} 条',
+  'sync.unsynced': '未同步 {n} 条', 'sync.allsynced': '已全部同步', 'sync.last': '上次 {t}',
+  'sync.never': '尚未同步', 'sync.now': '同步', 'sync.running': '正在同步…', 'sync.failed': '同步失败：{m}',
+  'sync.offline': '没有网络，记录已保存在本机，有信号时自动同步', 'sync.ok': '同步完成',
+  'sync.revoked': '此设备已被停用（可能已挂失），请联系乡镇卫生院管理员。本机未同步的记录仍然保留。',
+  'sync.clock': '手机时间不准（相差约 {m} 分钟），请在手机设置中校准时间。记录的顺序以服务器时间为准。',
+  'sync.rejected': '被退回，需修改', 'sync.pending': '待上传', 'sync.fix': '修改', 'sync.resend': '重新发送',
+  'sync.notices': '乡镇审核提示', 'sync.conflict': '与他人修改冲突：以先提交的为准，您的修改已交乡镇卫生院审核',
+  'sync.merged': '已与他人的修改合并', 'sync.outbox': '待同步记录', 'sync.empty': '没有待同步的记录',
+  'storage.low': '手机存储空间不足（剩余约 {mb} MB），请清理手机空间，以免无法保存记录',
+  'storage.used': '本机已用 {used} MB / 可用 {quota} MB', 'storage.persisted': '已申请持久存储：系统不会自动清除本机数据',
+  'storage.notpersisted': '未获得持久存储：请把本应用添加到主屏幕',
+  'home.today': '今日工作', 'home.followups': '慢病随访到期/逾期', 'home.vaccines': '儿童疫苗待种/漏种',
+  'home.elderly': '65岁以上今年未体检', 'home.urgent': '紧急转诊待追踪', 'home.none': '无',
+  'home.overdue': '逾期', 'home.due': '到期 {d}', 'home.missed': '漏种', 'home.duev': '待种', 'home.more': '还有 {n} 人',
+  'home.age': '{n}岁', 'home.update': '新版本已下载，点此更新（未同步的记录不受影响）',
+  'search.placeholder': '姓名、拼音首字母、身份证号、电话、户主', 'search.none': '没有找到', 'search.count': '{n} 人',
+  'resident.history': '服务记录', 'resident.conditions': '登记疾病', 'resident.none': '暂无记录',
+  'resident.household': '家庭', 'resident.record_no': '档案号', 'resident.unsynced': '未同步',
+  'resident.new_record': '新建记录', 'resident.members': '家庭成员', 'resident.add_member': '新增家庭成员',
+  'new.title': '登记', 'new.household': '新建家庭（户）', 'new.resident': '新建居民档案',
+  'new.education': '健康教育活动', 'new.household_visit': '入户随访',
+  'form.save': '保存', 'form.saved': '已保存在本机', 'form.cancel': '返回', 'form.more': '更多项目',
+  'form.errors': '有 {n} 处需要修改', 'form.urgent': '紧急转诊指征', 'form.copy_last': '已按上次随访预填',
+  'form.add': '添加', 'form.remove': '删除', 'form.yes': '是', 'form.no': '否', 'form.rejected': '服务器退回原因',
+  'urgent.sbp_high': '收缩压 ≥ 180 mmHg', 'urgent.dbp_high': '舒张压 ≥ 110 mmHg',
+  'urgent.glucose_high': '空腹血糖 ≥ 16.7 mmol/L', 'urgent.glucose_low': '空腹血糖 ≤ 3.9 mmol/L',
+  'urgent.advice': '请紧急转诊，并在两周内追踪',
+  'me.title': '我的', 'me.language': 'Language / 语言', 'me.lock': '锁定', 'me.logout': '退出登录',
+  'me.version': '应用版本', 'me.device': '本机', 'me.villages': '负责的村',
+  'logout.unsynced': '还有 {n} 条记录没有同步到乡镇卫生院。退出会永久删除这些记录。',
+  'logout.try_sync': '先同步', 'logout.confirm': '输入PIN，确认删除未同步记录并退出', 'logout.go': '删除并退出',
+  'logout.sure': '退出后本机数据将被清除，下次需联网登录。确定退出？',
+  'kind.household_visit': '入户随访', 'kind.hypertension_followup': '高血压随访',
+  'kind.diabetes_followup': '糖尿病随访', 'kind.vaccination_check': '预防接种核查',
+  'kind.education_activity': '健康教育活动', 'kind.elderly_health_check': '老年人健康体检',
+  'kind.household': '家庭', 'kind.resident': '居民档案',
+  'cond.hypertension': '高血压', 'cond.diabetes': '2型糖尿病', 'cond.mental_disorder': '严重精神障碍',
+  'cond.tuberculosis': '肺结核', 'sex.male': '男', 'sex.female': '女', 'sex.unknown': '未知',
+};
+
+const EN = {
+  app: 'Village doctor', loading: 'Opening…', offline: 'Offline', online: 'Online',
+  'nav.home': 'Home', 'nav.search': 'Find', 'nav.new': 'New', 'nav.sync': 'Sync', 'nav.me': 'Me',
+  'login.title': 'First login', 'login.hint': 'The first login needs the network. Use the account the township gave you; this phone then downloads your villages and works without signal.',
+  'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Log in and enrol this phone',
+  'login.offline': 'The first login needs the network', 'login.failed': 'Wrong username or password',
+  'login.device_label': 'Village doctor phone',
+  'pin.title': 'Set a 6-digit PIN', 'pin.hint': 'You enter the PIN each time you open the app. Without it (or your password) a lost phone\'s data cannot be read.',
+  'pin.first': 'Enter 6 digits', 'pin.again': 'Once more', 'pin.mismatch': 'The two PINs differ',
+  'pin.weak': 'Please avoid trivial PINs such as 123456 or 000000', 'pin.save': 'OK',
+  'unlock.title': 'Enter your PIN', 'unlock.wrong': 'Wrong PIN', 'unlock.forgot': 'Forgot the PIN? Use your password',
+  'unlock.password': 'Account password', 'unlock.submit': 'Unlock', 'unlock.wait': 'Too many tries: wait {s} s',
+  'unlock.newpin': 'Please set a new PIN',
+  'download.title': 'Downloading your villages', 'download.done': '{n} downloaded',
+  'sync.unsynced': '{n} not synced', 'sync.allsynced': 'All synced', 'sync.last': 'Last sync {t}',
+  'sync.never': 'Never synced', 'sync.now': 'Sync now', 'sync.running': 'Syncing…', 'sync.failed': 'Sync failed: {m}',
+  'sync.offline': 'No network: records are kept on the phone and sync when there is signal', 'sync.ok': 'Synced',
+  'sync.revoked': 'This phone has been revoked. Contact the township admin. Unsynced records are kept.',
+  'sync.clock': 'The phone clock is off by about {m} minutes; please correct it. Server time decides order.',
+  'sync.rejected': 'Returned: needs a fix', 'sync.pending': 'Waiting', 'sync.fix': 'Fix', 'sync.resend': 'Send again',
+  'sync.notices': 'For township review', 'sync.conflict': 'Conflicting edit: the first one stays; yours goes to the township for review',
+  'sync.merged': 'Merged with another edit', 'sync.outbox': 'Not yet synced', 'sync.empty': 'Nothing waiting',
+  'storage.low': 'Phone storage is low (about {mb} MB left): free some space so records can be saved',
+  'storage.used': 'Used {used} MB of {quota} MB', 'storage.persisted': 'Persistent storage granted',
+  'storage.notpersisted': 'Storage not persistent: add the app to the home screen',
+  'home.today': "Today's work", 'home.followups': 'Follow-ups due / overdue', 'home.vaccines': 'Vaccinations due / missed',
+  'home.elderly': '65+ without this year\'s check', 'home.urgent': 'Urgent referrals to check on', 'home.none': 'None',
+  'home.overdue': 'Overdue', 'home.due': 'Due {d}', 'home.missed': 'Missed', 'home.duev': 'Due', 'home.more': '{n} more',
+  'home.age': '{n} y', 'home.update': 'A new version is ready: tap to update (unsynced records are safe)',
+  'search.placeholder': 'Name, pinyin initials, ID, phone, household', 'search.none': 'No match', 'search.count': '{n} found',
+  'resident.history': 'History', 'resident.conditions': 'Conditions', 'resident.none': 'No records',
+  'resident.household': 'Household', 'resident.record_no': 'Record no.', 'resident.unsynced': 'not synced',
+  'resident.new_record': 'New record', 'resident.members': 'Members', 'resident.add_member': 'Add a member',
+  'new.title': 'New', 'new.household': 'New household', 'new.resident': 'New resident',
+  'new.education': 'Health education', 'new.household_visit': 'Household visit',
+  'form.save': 'Save', 'form.saved': 'Saved on the phone', 'form.cancel': 'Back', 'form.more': 'More',
+  'form.errors': '{n} fields need a fix', 'form.urgent': 'Urgent referral', 'form.copy_last': 'Pre-filled from the last visit',
+  'form.add': 'Add', 'form.remove': 'Remove', 'form.yes': 'Yes', 'form.no': 'No', 'form.rejected': 'Why the server returned it',
+  'urgent.sbp_high': 'SBP ≥ 180 mmHg', 'urgent.dbp_high': 'DBP ≥ 110 mmHg',
+  'urgent.glucose_high': 'Glucose ≥ 16.7 mmol/L', 'urgent.glucose_low': 'Glucose ≤ 3.9 mmol/L',
+  'urgent.advice': 'Refer urgently and follow up within two weeks',
+  'me.title': 'Me', 'me.language': 'Language / 语言', 'me.lock': 'Lock', 'me.logout': 'Log out',
+  'me.version': 'App version', 'me.device': 'This phone', 'me.villages': 'Villages',
+  'logout.unsynced': '{n} records are not synced yet. Logging out deletes them for good.',
+  'logout.try_sync': 'Sync first', 'logout.confirm': 'Enter your PIN to delete them and log out', 'logout.go': 'Delete and log out',
+  'logout.sure': 'Logging out clears this phone; the next login needs the network. Log out?',
+  'kind.household_visit': 'Household visit', 'kind.hypertension_followup': 'Hypertension follow-up',
+  'kind.diabetes_followup': 'Diabetes follow-up', 'kind.vaccination_check': 'Vaccination check',
+  'kind.education_activity': 'Health education', 'kind.elderly_health_check': '65+ health check',
+  'kind.household': 'Household', 'kind.resident': 'Resident',
+  'cond.hypertension': 'Hypertension', 'cond.diabetes': 'Type 2 diabetes', 'cond.mental_disorder': 'Severe mental disorder',
+  'cond.tuberculosis': 'Tuberculosis', 'sex.male': 'M', 'sex.female': 'F', 'sex.unknown': '?',
+};
+
+/** Field labels and choice labels: [zh, en]. */
+export const FIELDS = {
+  service_date: ['服务日期', 'Date'], mode: ['方式', 'Mode'], sbp: ['收缩压 mmHg', 'SBP mmHg'],
+  dbp: ['舒张压 mmHg', 'DBP mmHg'], heart_rate: ['心率 次/分', 'Heart rate'], weight_kg: ['体重 kg', 'Weight kg'],
+  target_weight_kg: ['目标体重 kg', 'Target weight'], bmi: ['体质指数 BMI', 'BMI'], target_bmi: ['目标BMI', 'Target BMI'],
+  symptoms: ['症状', 'Symptoms'], cigarettes_per_day: ['日吸烟量 支', 'Cigarettes/day'],
+  drinks_per_day: ['日饮酒量 两', 'Drinks/day'], exercise_times_per_week: ['运动 次/周', 'Exercise/week'],
+  exercise_minutes: ['每次运动 分钟', 'Minutes'], salt_intake: ['摄盐', 'Salt'], mood_adjustment: ['心理调整', 'Mood'],
+  compliance: ['遵医行为', 'Compliance'], medication_adherence: ['服药依从性', 'Adherence'],
+  adverse_reactions: ['药物不良反应', 'Adverse reactions'], classification: ['此次随访分类', 'Classification'],
+  medications: ['用药情况', 'Medications'], referral_reason: ['转诊原因', 'Referral reason'],
+  referral_to: ['转诊机构', 'Referred to'], next_visit_date: ['下次随访日期', 'Next visit'], notes: ['备注', 'Notes'],
+  fasting_glucose: ['空腹血糖 mmol/L', 'Fasting glucose'], hba1c: ['糖化血红蛋白 %', 'HbA1c %'],
+  dorsal_foot_pulse: ['足背动脉搏动', 'Foot pulse'], staple_food_g: ['主食 g/天', 'Staple g/day'],
+  hypoglycaemia: ['低血糖反应', 'Hypoglycaemia'], insulin: ['胰岛素', 'Insulin'],
+  card_sighted: ['查验接种证', 'Card seen'], certificate_present: ['已建证', 'Certificate'],
+  doses_given: ['已接种', 'Doses given'], missed_doses: ['漏种', 'Missed'], guardian_notified: ['已通知监护人', 'Guardian notified'],
+  notified_via: ['通知方式', 'Notified via'], notified_on: ['通知日期', 'Notified on'],
+  notification_outcome: ['通知结果', 'Outcome'], catch_up_result: ['补种结果', 'Catch-up'],
+  found_by_active_search: ['主动搜索发现', 'Found by search'], school_entry_checked: ['入学查验', 'School entry'],
+  activity_type: ['活动形式', 'Type'], place: ['地点', 'Place'], topic: ['主题', 'Topic'], presenter: ['主讲人', 'Presenter'],
+  audience_type: ['参与人员类别', 'Audience'], audience_count: ['参与人数', 'Audience count'],
+  materials: ['发放资料', 'Materials'], village_id: ['村', 'Village'], members_seen: ['见到的家庭成员', 'Members seen'],
+  services_done: ['提供的服务', 'Services'], problems_found: ['发现的问题', 'Problems found'],
+  temperature_c: ['体温 ℃', 'Temperature'], pulse: ['脉率 次/分', 'Pulse'], respiration: ['呼吸 次/分', 'Respiration'],
+  sbp_left: ['左侧收缩压', 'SBP left'], dbp_left: ['左侧舒张压', 'DBP left'], sbp_right: ['右侧收缩压', 'SBP right'],
+  dbp_right: ['右侧舒张压', 'DBP right'], height_cm: ['身高 cm', 'Height cm'], waist_cm: ['腰围 cm', 'Waist cm'],
+  self_rated_health: ['健康状态自我评估', 'Self-rated health'], self_care_score: ['生活自理能力评分', 'Self-care score'],
+  cognition_screen: ['认知功能', 'Cognition'], mood_screen: ['情感状态', 'Mood'], health_assessment: ['健康评价', 'Assessment'],
+  guidance: ['健康指导', 'Guidance'], group_no: ['组', 'Group'], house_no: ['门牌号', 'House no.'],
+  address: ['地址', 'Address'], head_name: ['户主姓名', 'Head of household'], phone: ['电话', 'Phone'],
+  kitchen_ventilation: ['厨房排风', 'Kitchen ventilation'], fuel: ['燃料', 'Fuel'], drinking_water: ['饮水', 'Water'],
+  toilet: ['厕所', 'Toilet'], animal_pen: ['禽畜栏', 'Animal pen'], low_income: ['低保/贫困户', 'Low income'],
+  name: ['姓名', 'Name'], sex: ['性别', 'Sex'], birth_date: ['出生日期', 'Birth date'], national_id: ['身份证号', 'ID number'],
+  relationship_to_head: ['与户主关系', 'Relationship'], contact_name: ['联系人', 'Contact'],
+  contact_phone: ['联系人电话', 'Contact phone'], residence_type: ['户籍', 'Residence'], permanent: ['常住（半年以上）', 'Permanent'],
+  ethnicity: ['民族', 'Ethnicity'], conditions: ['登记疾病', 'Conditions'], household_id: ['家庭', 'Household'],
+  resident_id: ['居民', 'Resident'], kind: ['类型', 'Kind'], id: ['编号', 'Id'], _schema: ['记录', 'Record'],
+};
+
+export const OPTIONS = {
+  mode: { clinic: ['门诊', 'Clinic'], home: ['家庭', 'Home'], phone: ['电话', 'Phone'], group: ['集中', 'Group'] },
+  salt_intake: { light: ['轻', 'Light'], moderate: ['中', 'Moderate'], heavy: ['重', 'Heavy'] },
+  mood_adjustment: { good: ['良好', 'Good'], fair: ['一般', 'Fair'], poor: ['差', 'Poor'] },
+  compliance: { good: ['良好', 'Good'], fair: ['一般', 'Fair'], poor: ['差', 'Poor'] },
+  medication_adherence: { regular: ['规律', 'Regular'], intermittent: ['间断', 'Intermittent'], none: ['不服药', 'None'] },
+  classification: { controlled: ['控制满意', 'Controlled'], uncontrolled: ['控制不满意', 'Uncontrolled'],
+    adverse_reaction: ['不良反应', 'Adverse reaction'], complication: ['并发症', 'Complication'] },
+  dorsal_foot_pulse: { normal: ['触及正常', 'Normal'], weak: ['减弱', 'Weak'], absent: ['消失', 'Absent'] },
+  hypoglycaemia: { none: ['无', 'None'], occasional: ['偶尔', 'Occasional'], frequent: ['频繁', 'Frequent'] },
+  notified_via: { phone: ['电话', 'Phone'], in_person: ['当面', 'In person'], message: ['短信/微信', 'Message'], notice: ['通知单', 'Notice'] },
+  activity_type: { lecture: ['讲座', 'Lecture'], consultation: ['咨询', 'Consultation'], bulletin_board: ['宣传栏', 'Bulletin board'],
+    audio_visual: ['音像播放', 'Audio-visual'], printed_materials: ['印刷资料', 'Printed'], individual: ['个体化教育', 'Individual'] },
+  self_rated_health: { satisfied: ['满意', 'Satisfied'], fair: ['基本满意', 'Fair'], unsatisfied: ['不满意', 'Unsatisfied'] },
+  cognition_screen: { negative: ['粗筛阴性', 'Negative'], positive: ['粗筛阳性', 'Positive'] },
+  mood_screen: { negative: ['粗筛阴性', 'Negative'], positive: ['粗筛阳性', 'Positive'] },
+  health_assessment: { normal: ['未发现异常', 'Normal'], abnormal: ['有异常', 'Abnormal'] },
+  sex: { male: ['男', 'Male'], female: ['女', 'Female'] },
+  residence_type: { registered: ['户籍', 'Registered'], non_registered: ['非户籍', 'Non-registered'] },
+  symptoms: { none: ['无症状', 'None'], headache: ['头痛头晕', 'Headache'], nausea: ['恶心呕吐', 'Nausea'],
+    tinnitus: ['眼花耳鸣', 'Tinnitus'], dyspnoea: ['呼吸困难', 'Dyspnoea'], palpitation: ['心悸胸闷', 'Palpitation'],
+    nosebleed: ['鼻衄出血不止', 'Nosebleed'], numbness: ['四肢发麻', 'Numbness'], oedema: ['下肢水肿', 'Oedema'],
+    polydipsia: ['多饮', 'Thirst'], polyuria: ['多尿', 'Polyuria'], blurred_vision: ['视力模糊', 'Blurred vision'] },
+  services_done: { bp: ['测血压', 'BP'], glucose: ['测血糖', 'Glucose'], education: ['健康指导', 'Advice'],
+    record_update: ['更新档案', 'Record update'], contract: ['家庭医生签约', 'Contract'], medication: ['用药指导', 'Medication'] },
+  guidance: { regular_followup: ['纳入慢病管理', 'Chronic care'], quit_smoking: ['戒烟', 'Quit smoking'],
+    limit_alcohol: ['限酒', 'Limit alcohol'], diet: ['饮食', 'Diet'], exercise: ['锻炼', 'Exercise'],
+    fall_prevention: ['防跌倒', 'Fall prevention'], vaccination: ['疫苗接种', 'Vaccination'] },
+  conditions: { hypertension: ['高血压', 'Hypertension'], diabetes: ['2型糖尿病', 'Type 2 diabetes'] },
+};
+
+const EN_BY_CODE = {
+  required: 'Required', null: 'Required', type: 'Wrong format', range: 'Out of range', length: 'Wrong length',
+  choice: 'Not an allowed choice', unknown_field: 'Unknown field', date_in_future: 'Date is in the future',
+  dbp_not_below_sbp: 'DBP must be below SBP', before_service: 'Before the service date',
+  phone_format: '11-digit mobile or landline with area code', name_chars: 'Letters and "·" only',
+  national_id_format: '18 characters', national_id_checksum: 'Check digit wrong',
+  national_id_birth_mismatch: 'ID birth date differs', national_id_sex_mismatch: 'ID sex differs',
+};
+
+let lang = (typeof localStorage !== 'undefined' && localStorage.getItem('lang')) || 'zh';
+
+/**
+ * The current language, 'zh' or 'en'.
+ * @returns {string}
+ */
+export function language() {
+  return lang;
+}
+
+/**
+ * Switch language (kept in localStorage: it is not personal data).
+ * @param {string} value
+ */
+export function setLanguage(value) {
+  lang = value === 'en' ? 'en' : 'zh';
+  localStorage.setItem('lang', lang);
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+}
+
+/**
+ * A screen text, with {name} placeholders filled.
+ * @param {string} key
+ * @param {object} [vars]
+ * @returns {string}
+ */
+export function t(key, vars = {}) {
+  const table = lang === 'en' ? EN : ZH;
+  const text = table[key] ?? ZH[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : ''));
+}
+
+/**
+ * A field's label.
+ * @param {string} name
+ * @returns {string}
+ */
+export function fieldLabel(name) {
+  const pair = FIELDS[name];
+  return pair ? pair[lang === 'en' ? 1 : 0] : name;
+}
+
+/**
+ * A choice's label.
+ * @param {string} field
+ * @param {string} value
+ * @returns {string}
+ */
+export function optionLabel(field, value) {
+  const pair = OPTIONS[field] && OPTIONS[field][value];
+  return pair ? pair[lang === 'en' ? 1 : 0] : value;
+}
+
+/**
+ * An error entry as shown: the server's Chinese message, and in English mode an English one.
+ * @param {{code: string, message: string}} e
+ * @returns {string}
+ */
+export function errorText(e) {
+  if (lang === 'en' && EN_BY_CODE[e.code]) return `${EN_BY_CODE[e.code]} (${e.message})`;
+  return e.message;
+}

@@ -1,0 +1,135 @@
+/**
+ * The phone's side of the sync protocol (docs/sync-protocol.md, version 1).
+ *
+ * Pure parts (buildRequest, planResponse) are tested in Node against the golden vectors in
+ * sync/vectors/; syncNow drives them with a store and a transport, so the same loop runs
+ * in the app (fetch + IndexedDB) and in tests (fakes).
+ */
+
+export const PROTOCOL = 1;
+export const MAX_PUSH = 1000;
+export const PULL_LIMIT = 1000;
+const MAX_ROUNDS = 200;
+
+/**
+ * The body of one POST /api/sync.
+ * @param {{cursor: number, referenceVersion: string, ops: object[], deviceTime: string, pullLimit?: number}} s
+ * @returns {object}
+ */
+export function buildRequest({ cursor, referenceVersion, ops, deviceTime, pullLimit = PULL_LIMIT }) {
+  return {
+    protocol: PROTOCOL,
+    device_time: deviceTime,
+    cursor,
+    reference_version: referenceVersion || '',
+    pull_limit: pullLimit,
+    push: ops.map(wireOp),
+  };
+}
+
+/**
+ * An outbox op as it travels: only the protocol's fields.
+ * @param {object} op
+ * @returns {object}
+ */
+export function wireOp(op) {
+  return {
+    op_id: op.op_id, device_counter: op.device_counter, entity: op.entity, action: op.action,
+    id: op.id, base_version: op.base_version, device_time: op.device_time, data: op.data,
+  };
+}
+
+/**
+ * What the phone must do with a response, without doing it.
+ * @param {object[]} ops the ops that were pushed, in order
+ * @param {object} response the parsed response body
+ * @returns {{remove: string[], rejected: object[], stored: object[], notices: object[],
+ *   changes: object[], cursor: number, more: boolean, reset: boolean, reference: object|null,
+ *   referenceVersion: string, clock: {skew: number|null, warning: boolean}, serverTime: string|null}}
+ */
+export function planResponse(ops, response) {
+  if (!response || response.protocol !== PROTOCOL) throw new Error('protocol_mismatch');
+  const byId = new Map(ops.map((op) => [op.op_id, op]));
+  const plan = {
+    remove: [], rejected: [], stored: [], notices: [], changes: response.changes || [],
+    cursor: response.cursor, more: Boolean(response.more), reset: Boolean(response.reset),
+    reference: response.reference || null, referenceVersion: response.reference_version || '',
+    clock: { skew: response.clock_skew_s ?? null, warning: Boolean(response.clock_warning) },
+    serverTime: response.server_time || null,
+  };
+  for (const result of response.results || []) {
+    const op = byId.get(result.op_id);
+    if (!op) continue; // not ours (cannot happen with a well-behaved server): keep nothing
+    const entity = op.entity;
+    switch (result.status) {
+      case 'accepted':
+      case 'duplicate':
+        plan.remove.push(op.op_id);
+        plan.stored.push({ entity, id: op.id, version: result.version, data: result.data || null,
+          record_no: result.record_no || (result.data && result.data.record_no) || null });
+        break;
+      case 'merged':
+      case 'conflict':
+        plan.remove.push(op.op_id);
+        plan.stored.push({ entity, id: op.id, version: result.version, data: result.data || null });
+        plan.notices.push({ kind: result.status, entity, id: op.id, op_id: op.op_id,
+          conflicts: result.conflicts || null, at: response.server_time });
+        break;
+      case 'rejected':
+        plan.rejected.push({ op_id: op.op_id, errors: result.errors || {}, code: result.code || null });
+        break;
+      default:
+        break; // an unknown status keeps the op: nothing is lost
+    }
+  }
+  // Ops without a result stay in the outbox and go again next time (idempotent by op_id).
+  return plan;
+}
+
+/** An error from the server in the API's one error shape. */
+export class SyncError extends Error {
+  /**
+   * @param {number} status HTTP status (0 when the network failed)
+   * @param {string} code the API's error code
+   * @param {string} [message]
+   */
+  constructor(status, code, message = '') {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Sync until the server has nothing more: push the outbox in pages, pull every page.
+ * The store is told the plan of each round in one call (one local transaction).
+ * @param {{syncState(): Promise<{cursor: number, referenceVersion: string}>,
+ *   pendingOps(limit: number): Promise<object[]>, applyPlan(plan: object): Promise<void>}} store
+ * @param {(body: object) => Promise<object>} post sends a body, returns the parsed response
+ * @param {{now?: () => Date}} [opts]
+ * @returns {Promise<{pushed: number, accepted: number, rejected: number, pulled: number, rounds: number}>}
+ */
+export async function syncNow(store, post, opts = {}) {
+  const now = opts.now || (() => new Date());
+  const totals = { pushed: 0, accepted: 0, rejected: 0, pulled: 0, rounds: 0 };
+  const sentThisRun = new Set();
+  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    const { cursor, referenceVersion } = await store.syncState();
+    // Ops already sent in this run and still here were rejected or unanswered: not again.
+    const ops = (await store.pendingOps(MAX_PUSH + sentThisRun.size))
+      .filter((op) => !sentThisRun.has(op.op_id)).slice(0, MAX_PUSH);
+    const body = buildRequest({ cursor, referenceVersion, ops, deviceTime: now().toISOString() });
+    const response = await post(body); // never inside an IndexedDB transaction
+    const plan = planResponse(ops, response);
+    await store.applyPlan(plan);
+    ops.forEach((op) => sentThisRun.add(op.op_id));
+    totals.rounds += 1;
+    totals.pushed += ops.length;
+    totals.accepted += plan.remove.length;
+    totals.rejected += plan.rejected.length;
+    totals.pulled += plan.changes.length;
+    const morePush = ops.length === MAX_PUSH;
+    if (!plan.more && !plan.reset && !morePush) return totals;
+  }
+  return totals;
+}
