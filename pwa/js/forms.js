@@ -72,7 +72,7 @@ export const FORMS = {
   },
   education_activity: {
     subject: 'village_id',
-    fields: [D('service_date'), { name: 'village_id', type: 'village' },
+    fields: [D('service_date'), C('mode', ['group', 'clinic']), { name: 'village_id', type: 'village' },
       C('activity_type', ['lecture', 'consultation', 'bulletin_board', 'audio_visual', 'printed_materials', 'individual']),
       T('topic'), T('place'), I('audience_count'), T('presenter'), T('audience_type', MORE),
       { name: 'materials', type: 'materials' }, T('notes', MORE)],
