@@ -113,7 +113,8 @@ class SyncClient:
 
     def __init__(self, path: str, transport: Transport,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
-        self.db = sqlite3.connect(path, isolation_level=None)
+        # One thread at a time, but not always the one that opened it (tests, load test).
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
         self.transport = transport

@@ -62,13 +62,8 @@ def app(tmp_path_factory):
         downgrade(revision="base")
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(request):
-    """Empty every table after each test that used the app (children before parents)."""
-    yield
-    if "app" not in request.fixturenames:
-        return
-    app = request.getfixturevalue("app")
+def clean_tables(app) -> None:
+    """Empty every table (children before parents) and reset the sync counter."""
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
@@ -77,6 +72,14 @@ def _clean_tables(request):
                     conn.execute(table.update().values(value=0, purged_through=0))
                 else:
                     conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empty every table after each test that used the app."""
+    yield
+    if "app" in request.fixturenames:
+        clean_tables(request.getfixturevalue("app"))
 
 
 @pytest.fixture
@@ -102,6 +105,11 @@ def login(client, username: str, password: str = PASSWORD):
 
 @pytest.fixture
 def town(app):
+    """The small county of build_town."""
+    return build_town(app)
+
+
+def build_town(app) -> dict:
     """A small county with two townships. Township A: villages 1 and 2, doctor_a (village 1),
     doctor_b (village 2), staff_a, admin_a; township B: village 3, doctor_c, staff_b.
     Returns a dict of ids."""

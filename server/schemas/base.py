@@ -37,7 +37,8 @@ _COMMON = {
 class Str(fields.String):
     """A string; `max_len` is always enforced so huge strings are refused."""
 
-    default_error_messages = {**_COMMON, "invalid": "type|应为文字", "invalid_utf8": "type|编码无效"}
+    default_error_messages = {**_COMMON, "invalid": "type|应为文字",
+                              "invalid_utf8": "type|编码无效"}
 
     def __init__(self, max_len: int = 200, min_len: int = 0, **kwargs):
         validators = list(kwargs.pop("validate", []) or [])
@@ -148,7 +149,8 @@ class Dict(fields.Dict):
         if len(out) > self.max_keys:
             raise ValidationError(f"length|最多 {self.max_keys} 项")
         for v in out.values():
-            ok = v is None or isinstance(v, bool | int | float) or (isinstance(v, str) and len(v) <= 500)
+            short_text = isinstance(v, str) and len(v) <= 500
+            ok = v is None or isinstance(v, bool | int | float) or short_text
             if not ok:
                 raise ValidationError("type|只能填写简短的文字或数字")
         return out

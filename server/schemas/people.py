@@ -104,9 +104,10 @@ class ResidentSchema(ApiSchema):
             except idcard.NationalIdError:
                 nid = None  # already reported by the field validator
             if nid and idcard.birth_date_of(nid) != born:
-                errors["national_id"] = ["national_id_birth_mismatch|身份证号中的出生日期与填写的出生日期不一致"]
-            elif nid and data.get("sex") in ("male", "female") and idcard.sex_of(nid) != data["sex"]:
-                errors["national_id"] = ["national_id_sex_mismatch|身份证号中的性别与填写的性别不一致"]
+                errors["national_id"] = [_BIRTH_MISMATCH]
+            elif nid and data.get("sex") in ("male", "female") and \
+                    idcard.sex_of(nid) != data["sex"]:
+                errors["national_id"] = [_SEX_MISMATCH]
         if born:
             for key in ("died_on", "moved_in_on", "moved_out_on", "contract_signed_on"):
                 if data.get(key) and data[key] < born:
@@ -124,6 +125,8 @@ class ResidentSchema(ApiSchema):
         return out
 
 
+_BIRTH_MISMATCH = "national_id_birth_mismatch|身份证号中的出生日期与填写的出生日期不一致"
+_SEX_MISMATCH = "national_id_sex_mismatch|身份证号中的性别与填写的性别不一致"
 _ID_MESSAGES = {
     "national_id_format": "national_id_format|身份证号应为18位（最后一位可为X）",
     "national_id_birth_date": "national_id_birth_date|身份证号中的出生日期无效",

@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.problems import ApiError
 from server.models import User, Village, doctor_villages
+from server.problems import ApiError
 
 
 def village_ids(session: Session, user: User) -> set[int]:
@@ -23,7 +23,8 @@ def village_ids(session: Session, user: User) -> set[int]:
     return {r[0] for r in rows}
 
 
-def require_village(session: Session, user: User, village_id: int, field: str = "village_id") -> None:
+def require_village(session: Session, user: User, village_id: int,
+                    field: str = "village_id") -> None:
     """Raise 403 unless `user` may work in `village_id` (404 would leak less, but a doctor
     who typed a wrong village deserves to know it is not theirs)."""
     if village_id not in village_ids(session, user):

@@ -11,7 +11,7 @@ from transport import FlaskTransport
 
 from server.extensions import db
 from server.models import ServiceRecord, SyncChange, SyncConflict, SyncCounter
-from sync.client import SyncClient
+from sync.client import SyncClient, SyncError
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ def test_reinstalled_device_resends_its_outbox_without_doubling(app, town, phone
         a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
                             .items() if k != "id"} | {"sbp": 120 + i})
     a.transport.drop_response_next = 1
-    with pytest.raises(Exception):
+    with pytest.raises(SyncError):
         a.sync()
     # The app is reinstalled: a new enrolment, the saved outbox carried over as it was.
     fresh = SyncClient(str(tmp_path / "reinstalled.sqlite"), FlaskTransport(app))

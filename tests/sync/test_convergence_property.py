@@ -1,0 +1,204 @@
+"""Property: devices and township staff edit concurrently while the network drops,
+duplicates and reorders messages; afterwards every replica equals the server's state for
+its villages, every accepted edit is in the server's history, nothing is lost or doubled."""
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+
+from conftest import PASSWORD, build_town, clean_tables
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from records_factory import valid_record
+from sqlalchemy import func, select
+from transport import FlaskTransport
+
+from server.extensions import db
+from server.models import ServiceRecord, SyncChange, SyncConflict, SyncReceipt
+from sync.client import SyncClient, SyncError
+
+DEVICES = (("doctor_a", 0), ("doctor_a", 1), ("doctor_b", 2))
+FIELDS = {"phone": ["13900000001", "13900000002", "13700000003"],
+          "allergies": ["青霉素", "磺胺", None],
+          "contact_name": ["张一", "李二", "王三"]}
+FAULTS = ("none", "drop_request", "drop_response", "duplicate", "replay_old")
+
+device_ix = st.integers(0, len(DEVICES) - 1)
+actions = st.one_of(
+    st.tuples(st.just("record"), device_ix, st.integers(0, 50)),
+    st.tuples(st.just("resident"), device_ix),
+    st.tuples(st.just("edit"), device_ix, st.integers(0, 50), st.sampled_from(sorted(FIELDS)),
+              st.integers(0, 2)),
+    st.tuples(st.just("staff_edit"), st.integers(0, 50), st.sampled_from(sorted(FIELDS)),
+              st.integers(0, 2)),
+    st.tuples(st.just("sync"), device_ix, st.sampled_from(FAULTS)),
+    st.tuples(st.just("void"), device_ix, st.integers(0, 50)),
+)
+
+
+def _deliver(client: SyncClient, status: int, body: bytes) -> None:
+    """Hand a duplicated or late response to the client, as a confused network would."""
+    if status != 200:
+        return
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    client.apply_response(json.loads(body))
+
+
+def _sync_requests(client: SyncClient) -> list[int]:
+    return [i for i, (path, _, _) in enumerate(client.transport.log) if path == "/api/sync"]
+
+
+class World:
+    """Three phones and the township's staff, against one server."""
+
+    def __init__(self, app, tmp, town):
+        self.app, self.town = app, town
+        self.phones = []
+        for username, n in DEVICES:
+            phone = SyncClient(str(tmp / f"{uuid.uuid4()}.sqlite"), FlaskTransport(app))
+            phone.enrol(username, PASSWORD, label=f"d{n}")
+            self.phones.append(phone)
+        self.staff = app.test_client()
+        self.staff.post("/api/auth/login", json={"username": "staff_a", "password": PASSWORD})
+        self.ops: dict[str, int] = {}  # op_id -> device
+        self.records: set[str] = set()
+
+    def _track(self, n: int) -> None:
+        for op in self.phones[n].pending():
+            self.ops.setdefault(op["op_id"], n)
+
+    def do(self, action: tuple) -> None:
+        kind, *args = action
+        getattr(self, "_" + kind)(*args)
+
+    def _local(self, n: int, entity: str) -> list[str]:
+        return sorted(self.phones[n].all(entity))
+
+    def _record(self, n: int, pick: int) -> None:
+        residents = self._local(n, "resident")
+        if not residents:
+            return
+        body = valid_record("hypertension_followup", self.town)
+        body.pop("id")
+        body["resident_id"] = residents[pick % len(residents)]
+        self.records.add(self.phones[n].create("record", body))
+        self._track(n)
+
+    def _resident(self, n: int) -> None:
+        village = self.town["village_1"] if DEVICES[n][0] == "doctor_a" else self.town["village_2"]
+        self.phones[n].create("resident", {"village_id": village, "name": "新居民",
+                                           "sex": "female", "birth_date": "1960-02-02"})
+        self._track(n)
+
+    def _edit(self, n: int, pick: int, field: str, value: int) -> None:
+        residents = self._local(n, "resident")
+        if residents:
+            self.phones[n].update("resident", residents[pick % len(residents)],
+                                  {field: FIELDS[field][value]})
+            self._track(n)
+
+    def _staff_edit(self, pick: int, field: str, value: int) -> None:
+        items = self.staff.get("/api/residents?limit=500").get_json()["items"]
+        if not items:
+            return
+        rid = sorted(i["id"] for i in items)[pick % len(items)]
+        current = self.staff.get(f"/api/residents/{rid}").get_json()
+        r = self.staff.patch(f"/api/residents/{rid}",
+                             json={"version": current["version"], field: FIELDS[field][value]})
+        assert r.status_code == 200, r.get_json()
+
+    def _void(self, n: int, pick: int) -> None:
+        phone = self.phones[n]
+        mine = [rid for rid, (version, data) in phone.all("record").items()
+                if version >= 1 and data.get("doctor_id") in (None, self._user_id(n))
+                and rid in self.records]
+        if mine:
+            phone.void(mine[pick % len(mine)])
+            self._track(n)
+
+    def _user_id(self, n: int) -> int:
+        return self.town[DEVICES[n][0]]
+
+    def _sync(self, n: int, fault: str) -> None:
+        phone, transport = self.phones[n], self.phones[n].transport
+        if fault == "drop_request":
+            transport.drop_request_next = 1
+        elif fault == "drop_response":
+            transport.drop_response_next = 1
+        try:
+            phone.sync()
+        except SyncError:
+            return
+        requests = _sync_requests(phone)
+        if fault == "duplicate" and requests:
+            _deliver(phone, *transport.replay(requests[-1]))
+        elif fault == "replay_old" and len(requests) > 1:
+            _deliver(phone, *transport.replay(requests[len(requests) // 2]))
+
+    def settle(self) -> None:
+        for _ in range(2):
+            for phone in self.phones:
+                phone.sync()
+
+
+def _assert_converged(world: World, tmp) -> None:
+    fresh: dict[str, SyncClient] = {}
+    for username in {u for u, _ in DEVICES}:
+        ref = SyncClient(str(tmp / f"fresh-{uuid.uuid4()}.sqlite"), FlaskTransport(world.app))
+        ref.enrol(username, PASSWORD)
+        ref.sync()
+        fresh[username] = ref
+    for (username, n), phone in zip(DEVICES, world.phones, strict=True):
+        assert [p for p in phone.pending() if p["status"] == "pending"] == []
+        assert [p for p in phone.pending() if p["status"] == "rejected"] == [], phone.pending()
+        server = fresh[username]
+        for entity in ("household", "resident", "record"):
+            mine, theirs = phone.all(entity), server.all(entity)
+            assert sorted(mine) == sorted(theirs), (n, entity)
+            for eid, (version, data) in theirs.items():
+                my_version, my_data = mine[eid]
+                assert my_version == version, (n, entity, eid)
+                keys = data if entity != "record" else my_data
+                assert {k: my_data.get(k) for k in keys} == {k: data.get(k) for k in keys}, \
+                    (n, entity, eid)
+
+
+def _assert_nothing_lost_or_doubled(world: World) -> None:
+    acked: dict[str, dict] = {}
+    for phone in world.phones:
+        acked.update(phone.results())
+    assert set(acked) == set(world.ops), "every op was acknowledged"
+    with world.app.app_context():
+        s = db.session
+        receipts = dict(s.execute(select(SyncReceipt.op_id, SyncReceipt.status)).all())
+        for op_id, result in acked.items():
+            oid = uuid.UUID(op_id)
+            assert receipts[oid] == result["status"]
+            changes = s.scalar(select(func.count()).where(SyncChange.op_id == oid))
+            if result["status"] in ("accepted", "merged") or (
+                    result["status"] == "conflict" and result.get("seq")):
+                assert changes == 1, (op_id, result)
+            else:
+                assert changes == 0, (op_id, result)
+            if result["status"] == "conflict":
+                assert s.scalar(select(func.count()).where(SyncConflict.op_id == oid)) >= 1
+        stored = {str(i) for i in s.scalars(select(ServiceRecord.id))}
+        assert stored == world.records, "every record is on the server exactly once"
+        db.session.remove()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(actions, min_size=5, max_size=40))
+def test_replicas_converge_and_nothing_is_lost(app, tmp_path, steps):
+    clean_tables(app)
+    world = World(app, tmp_path, build_town(app))
+    for phone in world.phones:
+        phone.sync()
+    for step in steps:
+        world.do(step)
+    world.settle()
+    _assert_converged(world, tmp_path)
+    _assert_nothing_lost_or_doubled(world)
