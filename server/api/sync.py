@@ -7,10 +7,13 @@ import zlib
 
 from flask import Blueprint, Response, g, request
 
-from server.auth.current import login_required
+from server.api.common import load
+from server.auth.current import login_required, staff_required
 from server.clock import now_utc
 from server.extensions import db
 from server.problems import ApiError
+from server.schemas.base import ApiSchema, Bool, Str
+from sync import review
 from sync.engine import handle_sync
 
 bp = Blueprint("sync", __name__, url_prefix="/api")
@@ -52,3 +55,29 @@ def sync():
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+class ResolveSchema(ApiSchema):
+    """Settle a conflict: keep the server's value, or take the device's."""
+
+    use_device_value = Bool(required=True)
+    note = Str(max_len=200)
+
+
+@bp.get("/sync/conflicts")
+@staff_required
+def conflicts():
+    """Open conflicts in the township, for review (?all=1 includes settled ones)."""
+    open_only = request.args.get("all") != "1"
+    return {"items": review.list_conflicts(db.session, g.user, open_only)}
+
+
+@bp.post("/sync/conflicts/<int:conflict_id>/resolve")
+@staff_required
+def resolve_conflict(conflict_id: int):
+    """Settle one conflict."""
+    data = load(ResolveSchema())
+    out = review.resolve(db.session, g.user, conflict_id, data["use_device_value"],
+                         data.get("note", ""))
+    db.session.commit()
+    return out

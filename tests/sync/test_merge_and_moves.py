@@ -206,3 +206,28 @@ def test_reinstalled_device_resends_its_outbox_without_doubling(app, town, phone
     assert len(fresh.all("record")) == 10
     with app.app_context():
         assert db.session.scalar(select(func.count(ServiceRecord.id))) == 10
+
+
+def test_township_reviews_a_conflict_and_takes_the_devices_value(app, town, phone):
+    rid = str(town["resident_1"])
+    a = phone()
+    a.update("resident", rid, {"phone": "13900000001"})
+    staff_patch(app, rid, phone="13711112222")
+    a.sync()
+    staff = app.test_client()
+    login(staff, "staff_a")
+    [item] = staff.get("/api/sync/conflicts").get_json()["items"]
+    assert (item["field"], item["kept"], item["device_value"]) == \
+        ("phone", "13711112222", "13900000001")
+    doctor = app.test_client()
+    login(doctor, "doctor_a")
+    assert doctor.get("/api/sync/conflicts").status_code == 403
+    r = staff.post(f"/api/sync/conflicts/{item['id']}/resolve",
+                   json={"use_device_value": True, "note": "电话核实"})
+    assert r.status_code == 200, r.get_json()
+    assert staff.get("/api/sync/conflicts").get_json()["items"] == []
+    again = staff.post(f"/api/sync/conflicts/{item['id']}/resolve",
+                       json={"use_device_value": False})
+    assert again.status_code == 409
+    a.sync()
+    assert a.get("resident", rid)[1]["phone"] == "13900000001"
