@@ -1,9 +1,9 @@
 """The application factory."""
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask
 
-from server import cli, errors
+from server import cli, errors, security
 from server.config import Config
 from server.extensions import db, migrate
 
@@ -19,30 +19,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
 
-    from server.api import people, records
+    from server import township
+    from server.api import audit, people, records
     from server.api import sync as sync_api
     from server.auth import current, views
     from server.web import pages
 
     app.before_request(current.load_caller)
     app.register_blueprint(views.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(township.bp)
     app.register_blueprint(__import__("server.web.pwa", fromlist=["bp"]).bp)  # phone app /app/
-
-    @app.after_request
-    def _headers(response):
-        current.touch_device()
-        if g.get("device") is not None:
-            db.session.commit()
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
     return app
 

@@ -19,6 +19,16 @@ log = logging.getLogger("server.worker")
 # (job function taking no arguments, APScheduler trigger keyword arguments)
 JOBS: list[tuple[Callable[[], None], dict]] = []
 
+# Township metrics (server/township/jobs.py): checks first, rollups last, since the
+# assessment's deductions in the rollups read the checks' flags.
+from server.township import jobs as township_jobs  # noqa: E402
+
+JOBS += [
+    (township_jobs.nightly_quality_checks, {"trigger": "cron", "hour": 1, "minute": 0}),
+    (township_jobs.nightly_overdue_lists, {"trigger": "cron", "hour": 1, "minute": 20}),
+    (township_jobs.nightly_rollups, {"trigger": "cron", "hour": 1, "minute": 40}),
+]
+
 
 def build_scheduler(app) -> BlockingScheduler:
     """A scheduler with every job in JOBS, each wrapped in an app context."""

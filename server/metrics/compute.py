@@ -33,6 +33,7 @@ from server.models import (
     ElderlyHealthCheck,
     Household,
     HypertensionFollowUp,
+    Resident,
     ServiceRecord,
     VaccinationCheck,
     VaccineScheduleDose,
@@ -250,13 +251,20 @@ def edu_reach(w: Window) -> Select:
     pop = population(w)
     ea = EducationActivity.__table__.c
     items, _, element = w.sql.json_items(ea.attendee_ids)
-    attended = (select(element.label("rid")).select_from(SRT)
+    attended = (select(w.sql.uuid_text_key(element).label("rid")).select_from(SRT)
                 .join(EducationActivity.__table__, ea.id == SR.id)
                 .join(items, literal(True))
                 .where(SR.service_date >= w.ystart, SR.service_date <= w.end, live_records(w))
                 .distinct().subquery("attended"))
-    reached = exists().where(w.sql.uuid_equals_text(pop.c.resident_id, attended.c.rid))
-    return _rows(pop, _flag(reached), case((reached, None), else_=literal("not_reached")))
+    # Attendee ids resolved to residents' own ids first (a primary-key lookup each), so
+    # the outer join below is on like-typed columns and SQLite can index it.
+    r = Resident.__table__.c
+    known = (select(r.id.label("rid")).select_from(attended)
+             .join(Resident.__table__, w.sql.uuid_column_key(r.id) == attended.c.rid)
+             .subquery("known"))
+    reached = known.c.rid.is_not(None)
+    return (_rows(pop, _flag(reached), case((reached, None), else_=literal("not_reached")))
+            .outerjoin(known, known.c.rid == pop.c.resident_id))
 
 
 def contract_rate(w: Window) -> Select:
@@ -271,15 +279,18 @@ def household_visits(w: Window) -> Select:
     """Households visited in the period / households of the township."""
     vdoc = village_doctor().subquery("vdoc")
     h = Household
-    visited = exists().where(SR.household_id == h.id, SR.kind == "household_visit",
-                             SR.service_date >= w.period.start, SR.service_date <= w.end,
-                             live_records(w))
+    visits = (select(SR.household_id.label("hid"))
+              .where(SR.kind == "household_visit", SR.household_id.is_not(None),
+                     SR.service_date >= w.period.start, SR.service_date <= w.end,
+                     live_records(w)).distinct().subquery("visits"))
+    visited = visits.c.hid.is_not(None)
     return (select(null().label("resident_id"), h.village_id,
                    func.coalesce(h.responsible_doctor_id, vdoc.c.doctor_id).label("doctor_id"),
                    _flag(visited).label("num"), ONE.label("den"),
                    case((visited, None), else_=literal("not_visited")).label("reason"),
                    cast(h.id, String).label("unit"))
             .outerjoin(vdoc, vdoc.c.village_id == h.village_id)
+            .outerjoin(visits, visits.c.hid == h.id)
             .where(h.village_id.in_(w.village_ids), h.deleted_at.is_(None)))
 
 

@@ -81,12 +81,15 @@ class Dialect:
         """A "YYYY-MM-DD" text as a date (SQLite keeps dates as that text anyway)."""
         return cast(text, Date) if self.pg else text
 
-    def uuid_equals_text(self, uuid_column, text) -> ColumnElement:
-        """A UUID column equals a UUID written as text with dashes (JSON lists hold those)."""
-        if self.pg:
-            return cast(uuid_column, String) == text
+    def uuid_text_key(self, text) -> ColumnElement:
+        """A UUID written as text with dashes (JSON lists hold those), in the form that
+        `uuid_column_key` gives a UUID column: join on the two, no per-row conversion."""
         # SQLite stores UUIDs as 32 hex digits without dashes.
-        return uuid_column == func.replace(text, "-", "")
+        return text if self.pg else func.replace(text, "-", "")
+
+    def uuid_column_key(self, uuid_column) -> ColumnElement:
+        """A UUID column in the form `uuid_text_key` gives."""
+        return cast(uuid_column, String) if self.pg else uuid_column
 
     def json_is_empty(self, column) -> ColumnElement:
         """True when a JSON column is SQL NULL, JSON null or an empty list."""

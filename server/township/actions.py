@@ -1,0 +1,81 @@
+"""The township's forms: recompute now, close a period, draw a sample, record a call,
+set the assessment's points. Every one is a CSRF-checked POST that redirects back."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+
+from server.extensions import db
+from server.metrics import assessment, verification
+from server.metrics.definitions import DEFAULT_RULES, parse_period
+from server.metrics.rollups import recompute_period
+from server.problems import ApiError
+from server.township.jobs import refresh_township
+from server.township.web import admin_only, bp
+
+
+@bp.post("/recompute")
+def recompute():
+    """The admin's "recompute now": the nightly job for this township, run synchronously."""
+    admin_only()
+    summary = refresh_township(db.session, g.user.township_id, user_id=g.user.id)
+    flash(f"{len(summary['computed'])} periods · {summary['seconds']:.1f} s")
+    return redirect(request.form.get("back") or url_for("township.periods"))
+
+
+@bp.post("/periods/<key>/close")
+def close_period(key: str):
+    """Close (freeze) a period now, before its automatic close."""
+    admin_only()
+    try:
+        parse_period(key)
+    except ValueError:
+        abort(404)
+    recompute_period(db.session, g.user.township_id, key, freeze=True, user_id=g.user.id)
+    db.session.commit()
+    return redirect(url_for("township.periods"))
+
+
+@bp.post("/verification/draw")
+def draw_sample():
+    """Draw a random verification sample for a period."""
+    key = request.form.get("period", "")
+    size = request.form.get("size", "20")
+    try:
+        parse_period(key)
+    except ValueError:
+        abort(400)
+    size_n = min(max(int(size), 1), 200) if size.isdigit() else 20
+    verification.draw_sample(db.session, g.user.township_id, key, size_n, g.user.id)
+    db.session.commit()
+    return redirect(url_for("township.quality") + "#verification")
+
+
+@bp.post("/verification/calls/<int:call_id>")
+def record_call(call_id: int):
+    """Record what the resident said on the phone."""
+    try:
+        verification.record_outcome(db.session, g.user.township_id, call_id,
+                                    request.form.get("outcome", ""), request.form.get("note"),
+                                    g.user.id)
+    except ApiError as e:
+        abort(e.status)
+    db.session.commit()
+    return redirect(url_for("township.quality") + "#verification")
+
+
+@bp.post("/assessment/rules")
+def save_rules():
+    """The admin sets the points per record kind and per finding."""
+    admin_only()
+    values = {}
+    for rule in DEFAULT_RULES:
+        raw = request.form.get(rule, "").strip()
+        try:
+            values[rule] = float(raw)
+        except ValueError:
+            continue
+        if not 0 <= values[rule] <= 1000:
+            abort(400)
+    assessment.save_rules(db.session, g.user.township_id, values)
+    db.session.commit()
+    return redirect(url_for("township.assessment_page", period=request.form.get("period")))

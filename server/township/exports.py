@@ -1,0 +1,88 @@
+"""Monthly and quarterly reports and the assessment, as Excel (xlsx) and CSV downloads.
+
+ID and phone numbers never appear in these files: reports carry counts and names of
+villages and doctors only.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, g
+
+from server.extensions import db
+from server.metrics import assessment, read
+from server.metrics.definitions import SUPPORTED
+from server.models import Village
+from server.township.i18n import indicator_name, word
+from server.township.web import bp, current_period
+
+MIME = {"csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def report_rows(township_id: int, period: str, lang: str) -> list[list]:
+    """The township and each village, every supported indicator: numerator, denominator,
+    value, target and whether it was met."""
+    zh = lang == "zh"
+    header = (["统计期", "范围", "指标", "分子", "分母", "数值", "目标", "达标"] if zh else
+              ["Period", "Scope", "Indicator", "Numerator", "Denominator", "Value", "Target",
+               "Met"])
+    rows = [header]
+    villages = db.session.execute(db.select(Village.id, Village.name)
+                                  .where(Village.township_id == township_id)
+                                  .order_by(Village.code)).all()
+    scopes = [("township", township_id, "全乡镇" if zh else "Township")] + \
+        [("village", v.id, v.name) for v in villages]
+    supported = {i.key for i in SUPPORTED}
+    for scope, scope_id, label in scopes:
+        for card in read.scorecard(db.session, township_id, period, scope, scope_id):
+            if card["key"] not in supported:
+                continue
+            value = card["value"]
+            shown = None if value is None else (round(value, 4) if card["ind"].unit == "rate"
+                                                else value)
+            met = {True: word("met", lang), False: word("missed", lang)}.get(card["met"], "")
+            rows.append([period, label, indicator_name(card["ind"], lang), card["num"],
+                         card["den"], shown, card["target"], met])
+    return rows
+
+
+def send(rows: list[list], name: str, fmt: str) -> Response:
+    """The rows as a CSV (UTF-8 with BOM, so Excel reads the Chinese) or xlsx download."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write("\ufeff")
+        csv.writer(buf).writerows(rows)
+        body = buf.getvalue().encode("utf-8")
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = name[:31]
+        for row in rows:
+            ws.append(row)
+        ws.freeze_panes = "A2"
+        out = io.BytesIO()
+        wb.save(out)
+        body = out.getvalue()
+    else:
+        abort(404)
+    return Response(body, mimetype=MIME[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@bp.get("/export/report.<fmt>")
+def export_report(fmt: str):
+    """The period's report (?period=2026-10 monthly, 2026-Q3 quarterly, 2026 yearly)."""
+    period = current_period("month")
+    return send(report_rows(g.user.township_id, period, g.lang), f"report-{period}", fmt)
+
+
+@bp.get("/export/assessment.<fmt>")
+def export_assessment(fmt: str):
+    """The quarter's assessment per doctor: the basis for allocating subsidies."""
+    period = current_period("quarter")
+    scores = assessment.assess(db.session, g.user.township_id, period)
+    return send(assessment.table(scores, g.lang), f"assessment-{period}", fmt)

@@ -1,0 +1,52 @@
+"""Scheduled jobs (run by server/worker.py, never in web workers) and "recompute now".
+
+The admin's button runs the same `refresh_township` synchronously: a township's
+recompute takes seconds (docs/benchmarks.md), so a queue would only add a moving part
+(docs/adr/0021-frozen-periods.md).
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy.orm import Session
+
+from server.extensions import db
+from server.metrics import overdue, quality, rollups
+
+log = logging.getLogger("server.township.jobs")
+
+
+def refresh_township(session: Session, township_id: int, user_id: int | None = None) -> dict:
+    """Quality checks, then overdue lists, then rollups (which read the checks' counts)."""
+    started = time.perf_counter()
+    flags = quality.refresh_flags(session, township_id)
+    late = overdue.refresh_overdue(session, township_id)
+    summary = rollups.recompute_township(session, township_id, user_id=user_id)
+    summary.update(flags=sum(flags.values()), overdue=late,
+                   seconds=time.perf_counter() - started)
+    return summary
+
+
+def _each_township(step, name: str) -> None:
+    for township_id in rollups.township_ids(db.session):
+        started = time.perf_counter()
+        step(db.session, township_id)
+        db.session.commit()
+        # ids and timings only: no personal data in the logs.
+        log.info("%s township=%s %.1fs", name, township_id, time.perf_counter() - started)
+
+
+def nightly_quality_checks() -> None:
+    """Rewrite every township's quality flags."""
+    _each_township(quality.refresh_flags, "quality")
+
+
+def nightly_overdue_lists() -> None:
+    """Rewrite every township's overdue lists."""
+    _each_township(overdue.refresh_overdue, "overdue")
+
+
+def nightly_rollups() -> None:
+    """Recompute open periods, close those past their grace days, count late records."""
+    _each_township(rollups.recompute_township, "rollups")

@@ -1,0 +1,157 @@
+"""The township blueprint: who may enter, CSRF on every form, language, and the login form.
+
+Pages need a session cookie of township staff or an admin of the township; anonymous
+callers go to the login form, village doctors get 403. Every POST carries the session's
+CSRF token (docs/adr/0025-township-pages.md).
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlparse
+
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from server.clock import today_local
+from server.extensions import db
+from server.metrics.definitions import BY_KEY
+from server.metrics.population import CST
+from server.metrics.read import today_periods
+from server.models import ROLE_ADMIN, ROLE_STAFF
+from server.problems import ApiError
+from server.services.serialize import mask_national_id, mask_phone
+from server.township import charts
+from server.township.i18n import LANGS, indicator_name, word
+
+bp = Blueprint("township", __name__, url_prefix="/township", template_folder="templates")
+OPEN_ENDPOINTS = ("township.login", "township.static")
+
+
+@bp.before_request
+def _guard():
+    """Language first (the login page needs it), then the login and the CSRF check."""
+    asked = request.args.get("lang")
+    g.lang = asked if asked in LANGS else request.cookies.get("lang")
+    if g.lang not in LANGS:
+        g.lang = "zh"
+    g.set_lang_cookie = asked in LANGS
+    if request.method == "POST":
+        _check_csrf()
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if g.get("user") is None or g.get("device") is not None:
+        return redirect(url_for("township.login", next=request.full_path.rstrip("?")))
+    if g.user.role not in (ROLE_STAFF, ROLE_ADMIN):
+        abort(403)
+    return None
+
+
+@bp.after_request
+def _remember_lang(response):
+    """Keep the chosen language in a cookie (not personal data)."""
+    if g.get("set_lang_cookie"):
+        response.set_cookie("lang", g.lang, max_age=365 * 86400, samesite="Lax",
+                            httponly=True)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.errorhandler(403)
+def _forbidden(_e):
+    """A page, not JSON: the person is in a browser."""
+    return render_template("township/forbidden.html"), 403
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    """Refuse a POST whose form token is not the session's."""
+    sent = request.form.get("csrf_token", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "CSRF token missing or wrong")
+
+
+def admin_only() -> None:
+    """Actions that change the assessment or close periods are the admin's."""
+    if g.user.role != ROLE_ADMIN:
+        abort(403)
+
+
+@bp.app_template_global("t")
+def _t(key: str) -> str:
+    return word(key, g.get("lang", "zh"))
+
+
+@bp.app_context_processor
+def _helpers():
+    """Names templates use everywhere."""
+    return {"csrf_token": csrf_token, "mask_id": mask_national_id, "mask_phone": mask_phone,
+            "ind_name": lambda ind: indicator_name(ind, g.get("lang", "zh")),
+            "pct": lambda v: "—" if v is None else f"{v * 100:.1f}%", "charts": charts,
+            "lang": g.get("lang", "zh"), "cst": CST, "by_key": BY_KEY,
+            "lang_url": _lang_url}
+
+
+def _lang_url(lang: str) -> str:
+    """This page in another language (the query string kept, lang replaced)."""
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
+
+
+def current_period(kind: str = "quarter") -> str:
+    """?period= if valid, else this month, quarter or year."""
+    from server.metrics.definitions import parse_period
+
+    key = request.args.get("period", "")
+    try:
+        return parse_period(key).key
+    except ValueError:
+        return today_periods(today_local())[kind]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the township pages; never another site."""
+    if target and target.startswith("/township") and not urlparse(target).netloc:
+        return target
+    return url_for("township.overview")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The staff login form (session cookie, the same accounts as the API)."""
+    from server.auth.views import authenticate
+
+    error = None
+    if request.method == "POST":
+        try:
+            user = authenticate(request.form.get("username", "").strip(),
+                                request.form.get("password", ""))
+        except ApiError as e:
+            error = e.message
+        else:
+            session.clear()  # a fresh session (and CSRF token) after login
+            session["uid"], session["pw"] = user.id, user.password_hash[-16:]
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("township/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    session.clear()
+    return redirect(url_for("township.login"))
