@@ -5,6 +5,7 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from server.extensions import db
 
@@ -13,9 +14,12 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
 def seed_demo(if_empty: bool) -> None:
     """Load the deterministic demo township (12+ villages, ~6,000 residents, a year of records)."""
@@ -43,6 +47,7 @@ def seed_demo(if_empty: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.argument("role")
 @click.option("--full-name", required=True)
@@ -63,3 +68,32 @@ def create_user(username: str, role: str, full_name: str, township_id: int,
     db.session.add(user)
     db.session.commit()
     click.echo(f"created {role} {username}")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path: str) -> None:
+    """Write a consistent backup of the whole database to PATH (.jsonl.gz)."""
+    from pathlib import Path
+
+    from server import backup
+
+    counts = backup.backup(db.engine, Path(path))
+    click.echo(f"backup written to {path}: {sum(counts.values())} rows in {len(counts)} tables")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(path: str) -> None:
+    """Restore PATH into this (empty, migrated) database."""
+    from pathlib import Path
+
+    from server import backup
+
+    try:
+        counts = backup.restore(db.engine, Path(path))
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")

@@ -10,6 +10,7 @@ from server.auth.current import login_required
 from server.extensions import db
 from server.models import Village
 from server.problems import ApiError
+from server.schemas.base import ApiSchema, Int, Str
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.services import people, scope
 from server.services.serialize import resident_dict, row_dict
@@ -59,11 +60,29 @@ def create_resident():
 @bp.get("/residents")
 @login_required
 def list_residents():
-    """Residents in scope; `q` matches the start of a name, ID number or phone."""
+    """Residents in scope, optionally of one village (ID and phone numbers masked)."""
     limit, offset = paging()
     village_id = request.args.get("village_id", type=int)
-    q = (request.args.get("q") or "").strip()[:50] or None
-    rows, total = people.list_residents(db.session, g.user, village_id, q, limit, offset)
+    rows, total = people.list_residents(db.session, g.user, village_id, None, limit, offset)
+    return jsonify({"total": total, "items": [resident_dict(r, masked=True) for r in rows]})
+
+
+class SearchSchema(ApiSchema):
+    """A search; in the body, because names and ID numbers must not appear in URLs
+    (they would land in access logs and browser history)."""
+
+    q = Str(max_len=50, min_len=1, required=True)
+    village_id = Int(lo=1, allow_none=True)
+
+
+@bp.post("/residents/search")
+@login_required
+def search_residents():
+    """Residents whose name, ID number or phone starts with `q`."""
+    limit, offset = paging()
+    data = load(SearchSchema())
+    rows, total = people.list_residents(db.session, g.user, data.get("village_id"),
+                                        data["q"].strip(), limit, offset)
     return jsonify({"total": total, "items": [resident_dict(r, masked=True) for r in rows]})
 
 

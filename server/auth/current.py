@@ -39,6 +39,7 @@ def load_caller() -> None:
         if not device.user.active:
             raise ApiError(401, "account_disabled")
         g.user, g.device = device.user, device
+        touch_device(device)
         return
     uid = session.get("uid")
     if uid is not None:
@@ -48,10 +49,16 @@ def load_caller() -> None:
             g.user = user
 
 
-def touch_device() -> None:
-    """Remember when a device was last seen (shown to the admin revoking a lost phone)."""
-    if g.get("device") is not None:
-        g.device.last_seen_at = now_utc()
+def touch_device(device: Device) -> None:
+    """Remember when a device was last seen (shown to the admin revoking a lost phone).
+
+    Committed on its own, before the request does anything else, so it can never commit
+    half of a failed request; at most once a minute per device, to spare the write lock.
+    """
+    now = now_utc()
+    if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
+        device.last_seen_at = now
+        db.session.commit()
 
 
 def login_required(view: Callable) -> Callable:
