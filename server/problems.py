@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 MESSAGES_ZH = {
     "validation_failed": "提交的数据有误，请检查标红的项目",
     "bad_request": "请求格式有误",

@@ -13,6 +13,15 @@ from server.models.admin import (  # noqa: F401
     doctor_villages,
 )
 from server.models.base import Base  # noqa: F401
+from server.models.metrics import (  # noqa: F401
+    AssessmentRule,
+    MetricPeriod,
+    MetricRollup,
+    OverduePatient,
+    QualityFlag,
+    VerificationCall,
+    VerificationSample,
+)
 from server.models.people import (  # noqa: F401
     CONDITIONS,
     Household,
@@ -37,13 +46,4 @@ from server.models.sync import (  # noqa: F401
     SyncConflict,
     SyncCounter,
     SyncReceipt,
-)
-from server.models.metrics import (  # noqa: F401
-    AssessmentRule,
-    MetricPeriod,
-    MetricRollup,
-    OverduePatient,
-    QualityFlag,
-    VerificationCall,
-    VerificationSample,
 )
