@@ -125,7 +125,7 @@ DEFAULT_SETTINGS: dict[str, dict] = {
     # A period closes this many days after it ends; later records are "late".
     "period_close_days": {"days": 10},
     "quality": {"late_entry_days": 30, "burst_count": 10, "burst_minutes": 30,
-                "identical_readings": 3, "dead_record_days": 365},
+                "identical_readings": 4, "dead_record_days": 365},
 }
 
 # Default points of the assessment (docs/adr/0024-assessment-points.md).

@@ -145,18 +145,22 @@ def late_entry(w: Window, days: int):
 
 
 def identical_readings(w: Window, times: int):
-    """One patient's identical SBP/DBP at `times` or more follow-ups in the last year."""
+    """A patient whose every measured follow-up in the last year (`times` or more) shows
+    the very same SBP/DBP: copied, not measured. Chance repeats of round numbers across
+    some visits are common and are not flagged."""
     h = HypertensionFollowUp.__table__.c
     since = years_before(w.as_of.astimezone(CST).date(), 1)
     return (select(literal(w.township_id), literal("identical_readings"),
                    func.max(SR.village_id), func.max(SR.doctor_id), SR.resident_id, null(),
                    func.max(SR.service_date), func.max(SR.created_at),
-                   _txt(h.sbp) + "/" + _txt(h.dbp) + " ×" + _txt(func.count()),
-                   literal(w.as_of))
+                   _txt(func.min(h.sbp)) + "/" + _txt(func.min(h.dbp)) + " ×"
+                   + _txt(func.count()), literal(w.as_of))
             .join(HypertensionFollowUp.__table__, h.id == SR.id)
             .where(live_records(w), SR.service_date > since, h.sbp.is_not(None),
-                   SR.mode != "phone")
-            .group_by(SR.resident_id, h.sbp, h.dbp).having(func.count() >= times))
+                   h.dbp.is_not(None), SR.mode != "phone")
+            .group_by(SR.resident_id)
+            .having(func.count() >= times,
+                    func.count(func.distinct(h.sbp * 1000 + h.dbp)) == 1))
 
 
 def burst(w: Window, count: int, minutes: int):

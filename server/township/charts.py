@@ -7,10 +7,10 @@ from __future__ import annotations
 
 
 def bars(items: list[tuple[str, float | None]], target: float | None = None,
-         width: int = 640, row: int = 26, label_w: int = 110, rate: bool = True) -> dict:
+         width: int = 420, row: int = 24, label_w: int = 80, rate: bool = True) -> dict:
     """Horizontal bars for (label, value) pairs; values in 0..1 when `rate`."""
     top = max([v for _, v in items if v is not None] + [target or 0, 1 if rate else 0]) or 1
-    plot = width - label_w - 60
+    plot = width - label_w - 56
     rows = []
     for i, (label, value) in enumerate(items):
         w = 0 if value is None else plot * value / top
@@ -23,8 +23,8 @@ def bars(items: list[tuple[str, float | None]], target: float | None = None,
             round(label_w + plot * target / top, 1)}
 
 
-def lines(series: dict[int, list[float | None]], rate: bool = True, width: int = 640,
-          height: int = 220) -> dict:
+def lines(series: dict[int, list[float | None]], rate: bool = True, width: int = 420,
+          height: int = 200) -> dict:
     """A line per year over twelve months; gaps where a month has no value."""
     left, right, top_pad, bottom = 44, 12, 12, 28
     values = [v for s in series.values() for v in s if v is not None]

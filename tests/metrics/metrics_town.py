@@ -17,8 +17,9 @@ Residents (permanent unless said; record opened 2020 with a 17-digit number unle
   v1  rX   b.1945 not permanent (never counted); lecture attendee
   v2  r2   李四 (conftest) no record opened
   v2  rM   b.1970 HTN, moved out 2025-06-30: clinic 03-01 150/95, home 05-20 145/92
-  v2  rD   b.1940 HTN, died 2025-04-15: home 02-10 135/80; home 05-10 (after death)
-  v2  rE   b.1955 HTN: clinic 03-01, 06-01, 09-01 all 150/95; clinic 12-20 130/80 stored
+  v2  rD   b.1940 HTN, died 2025-04-15 (4 months: 1 follow-up asked): home 02-10 135/80;
+           home 05-10 (after death, not counted)
+  v2  rE   b.1955 HTN: clinic 03-01, 06-01, 09-01 all 150/95; clinic 12-20 150/95 stored
            2026-02-01 (late, after 2025 closed on 2026-01-11); elderly check 07-01 without
            guidance; contract 2025-12-31; consultation attendee
   v2  rN   b.1958 moved in 2025-09-01, opened 2025-09-05; elderly check 10-01 complete;
@@ -164,8 +165,9 @@ def build(town: dict) -> dict:
 
 
 def add_late_record(town: dict, ids: dict) -> None:
-    """rE's 20 December follow-up, stored on 1 February 2026 (after 2025 closed)."""
+    """rE's 20 December follow-up, stored on 1 February 2026 (after 2025 closed); the
+    fourth 150/95 in a row, which the identical-readings check flags."""
     rE = db.session.get(Resident, ids["rE"])
     _rec(HypertensionFollowUp, town, "doctor_b", D(2025, 12, 20), "clinic", rE,
-         stored=LATE_STORED, sbp=130, dbp=80)
+         stored=LATE_STORED, sbp=150, dbp=95)
     db.session.commit()

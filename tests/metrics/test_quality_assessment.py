@@ -41,7 +41,7 @@ def test_quality_flags(ctx, town, built):
     assert flags["after_death_or_move"].doctor_id == town["doctor_b"]
     assert flags["implausible_value"].detail.rstrip(".0").endswith("GLU 4")  # 40 or 40.0
     assert flags["late_entry"].detail == "+43d"
-    assert flags["identical_readings"].detail == "150/95 ×3"
+    assert flags["identical_readings"].detail == "150/95 ×4"
     # Running it again replaces, never adds.
     assert quality.refresh_flags(ctx, town["township_a"], now=AFTER_LATE) == counts
 
