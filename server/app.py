@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from server import township
-    from server.api import audit, people, records
+    from server.api import audit, openapi, people, records
     from server.api import sync as sync_api
     from server.auth import current, views
     from server.web import pages
@@ -31,11 +31,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(current.load_caller)
     app.register_blueprint(views.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(township.bp)
+    app.register_blueprint(__import__("server.cards.views", fromlist=["bp"]).bp)  # QR cards
     app.register_blueprint(__import__("server.web.pwa", fromlist=["bp"]).bp)  # phone app /app/
 
     return app

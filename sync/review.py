@@ -46,7 +46,8 @@ def conflict_dict(c: SyncConflict) -> dict[str, Any]:
 def resolve(session: Session, user: User, conflict_id: int, use_device_value: bool,
             note: str = "") -> dict[str, Any]:
     """Settle a conflict; with `use_device_value` the device's value becomes a new version."""
-    c = session.get(SyncConflict, conflict_id)
+    # Path ids beyond the database's integer range are simply absent (not an overflow).
+    c = session.get(SyncConflict, conflict_id) if 0 < conflict_id < 2**31 else None
     if c is None or c.village_id not in scope.village_ids(session, user):
         raise ApiError(404, "not_found")
     if c.reviewed_at is not None:

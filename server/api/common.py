@@ -29,7 +29,7 @@ def paging(default: int = 50, maximum: int = 500) -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "bad_request", {"limit": [{
             "code": "type", "message": "应为整数"}]}) from None
-    if not (1 <= limit <= maximum) or offset < 0:
+    if not (1 <= limit <= maximum) or not (0 <= offset <= 10**9):
         raise ApiError(400, "bad_request", {"limit": [{
             "code": "range", "message": f"limit 应在 1–{maximum} 之间"}]})
     return limit, offset

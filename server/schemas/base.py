@@ -46,6 +46,11 @@ class Str(fields.String):
                                           error=f"length|长度应在 {min_len}–{max_len} 个字之间"))
         super().__init__(validate=validators, **kwargs)
 
+    def _deserialize(self, value, attr, data, **kwargs):
+        out = super()._deserialize(value, attr, data, **kwargs)
+        _refuse_nul(out)
+        return out
+
 
 class Int(fields.Integer):
     """An integer (strict: "12" and 12.5 are refused)."""
@@ -148,12 +153,21 @@ class Dict(fields.Dict):
         out = super()._deserialize(value, attr, data, **kwargs)
         if len(out) > self.max_keys:
             raise ValidationError(f"length|最多 {self.max_keys} 项")
-        for v in out.values():
+        for k, v in out.items():
+            _refuse_nul(k)
+            if isinstance(v, str):
+                _refuse_nul(v)
             short_text = isinstance(v, str) and len(v) <= 500
             ok = v is None or isinstance(v, bool | int | float) or short_text
             if not ok:
                 raise ValidationError("type|只能填写简短的文字或数字")
         return out
+
+
+def _refuse_nul(text: str) -> None:
+    """PostgreSQL cannot store U+0000 in text or JSON; no person types it either."""
+    if "\x00" in text:
+        raise ValidationError("invalid_char|不能包含空字符")
 
 
 # Letters of any script, combining marks, the middle dot of minority and foreign names

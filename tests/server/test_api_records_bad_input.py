@@ -76,6 +76,7 @@ for _kind in KINDS:
         (_kind, {"id": "1234"}, "id", "type"),
         (_kind, {"surprise": 1}, "surprise", "unknown_field"),
         (_kind, {"notes": "长" * 100_000}, "notes", "length"),
+        (_kind, {"notes": "血压\x00正常"}, "notes", "invalid_char"),
         (_kind, {"kind": "mystery"}, "kind", "choice"),
         (_kind, {"service_date": None}, "service_date", "null"),
     ]
