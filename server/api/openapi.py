@@ -7,9 +7,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
 from server.api.people import SearchSchema
-from server.schemas.base import Int
 from server.api.sync import ResolveSchema
 from server.auth.views import EnrolSchema, LoginSchema
+from server.schemas.base import Int
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.schemas.records import SCHEMAS
 from sync.protocol import SyncRequest
