@@ -58,3 +58,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# Sync log upkeep: tombstones older than the horizon, Sundays at 03:30.
+from sync.maintenance import purge_job  # noqa: E402
+
+JOBS.append((purge_job, {"trigger": "cron", "day_of_week": "sun", "hour": 3, "minute": 30}))

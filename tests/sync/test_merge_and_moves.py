@@ -231,3 +231,26 @@ def test_township_reviews_a_conflict_and_takes_the_devices_value(app, town, phon
     assert again.status_code == 409
     a.sync()
     assert a.get("resident", rid)[1]["phone"] == "13900000001"
+
+
+def test_purged_tombstones_send_old_devices_back_to_a_fresh_pull(app, town, phone):
+    import datetime as dt
+
+    from sync.maintenance import purge_tombstones
+
+    a, a2 = phone(name="a"), phone(name="a2")
+    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
+                              .items() if k != "id"})
+    a.sync()
+    a2.sync()
+    a.void(rec)
+    a.sync()
+    with app.app_context():
+        assert purge_tombstones(db.session, horizon_days=180) == 0  # too recent
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=181)
+        assert purge_tombstones(db.session, horizon_days=180, now=later) == 1
+        db.session.commit()
+        assert db.session.scalar(select(SyncCounter.purged_through)) > a2.cursor
+    a2.sync()  # told to re-initialise; the voided record is gone all the same
+    assert a2.last_response is not None and rec not in a2.all("record")
+    assert len(a2.all("resident")) == 1
