@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import now_utc
 from server.metrics import compute
-from server.metrics.definitions import SUPPORTED, Period, parse_period, periods_of_year
+from server.metrics.definitions import PERIOD, SUPPORTED, Period, parse_period, periods_of_year
 from server.metrics.population import CST, Window, live_records, make_window
 from server.models import MetricPeriod, MetricRollup, QualityFlag, ServiceRecord, Township
 
@@ -32,8 +32,12 @@ def close_instant(session: Session, township_id: int, period: Period, settings: 
     return dt.datetime.combine(day, dt.time(0, 0), CST).astimezone(dt.UTC)
 
 
-def compute_period(session: Session, w: Window) -> list[dict]:
-    """Every rollup row of one window: indicators, workload and quality counts."""
+def compute_period(session: Session, w: Window, cache: dict | None = None) -> list[dict]:
+    """Every rollup row of one window: indicators, workload and quality counts.
+
+    `cache` shares year-to-date results between periods ending the same day with the same
+    as_of (a quarter and its last month; the running year, quarter and month), which are
+    identical by definition (docs/adr/0020-denominators.md)."""
     acc: dict[tuple, list] = defaultdict(lambda: [0, None])
 
     def add(scope: str, scope_id: int | None, indicator: str, num, den) -> None:
@@ -50,7 +54,14 @@ def compute_period(session: Session, w: Window) -> list[dict]:
         add("doctor", doctor_id, indicator, num, den)
 
     for ind in SUPPORTED:
-        for village_id, doctor_id, num, den in compute.aggregate(session, w, ind.key):
+        key = (ind.key, w.end, w.as_of)
+        if ind.window == PERIOD or cache is None or key not in cache:
+            rows = compute.aggregate(session, w, ind.key)
+            if cache is not None and ind.window != PERIOD:
+                cache[key] = rows
+        else:
+            rows = cache[key]
+        for village_id, doctor_id, num, den in rows:
             add_all(village_id, doctor_id, ind.key, num, den)
         if ind.unit == "rate":  # an empty denominator still shows as 0 / 0
             add("township", w.township_id, ind.key, 0, 0)
@@ -114,8 +125,8 @@ def store_period(session: Session, w: Window, rows: list[dict], frozen_by: int |
 
 
 def recompute_period(session: Session, township_id: int, key: str, *, now: dt.datetime | None
-                     = None, freeze: bool | None = None, user_id: int | None = None) -> \
-        MetricPeriod | None:
+                     = None, freeze: bool | None = None, user_id: int | None = None,
+                     cache: dict | None = None) -> MetricPeriod | None:
     """Recompute one period unless frozen; freeze it when its close has passed."""
     now = now or now_utc()
     period = parse_period(key)
@@ -128,7 +139,7 @@ def recompute_period(session: Session, township_id: int, key: str, *, now: dt.da
     if freeze is None:
         freeze = closes <= now
     w.as_of = min(now, closes) if freeze else now
-    return store_period(session, w, compute_period(session, w), user_id, freeze)
+    return store_period(session, w, compute_period(session, w, cache), user_id, freeze)
 
 
 def count_late(session: Session, township_id: int) -> None:
@@ -157,9 +168,10 @@ def recompute_township(session: Session, township_id: int, now: dt.datetime | No
     """The nightly job for one township (and the admin's "recompute now")."""
     now = now or now_utc()
     today = now.astimezone(CST).date()
-    done, skipped = [], []
+    done, skipped, cache = [], [], {}
     for key in open_periods(today):
-        mp = recompute_period(session, township_id, key, now=now, user_id=user_id)
+        mp = recompute_period(session, township_id, key, now=now, user_id=user_id,
+                              cache=cache)
         (done if mp is not None and mp.computed_at >= now else skipped).append(key)
     count_late(session, township_id)
     session.commit()

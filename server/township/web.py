@@ -32,7 +32,8 @@ from server.services.serialize import mask_national_id, mask_phone
 from server.township import charts
 from server.township.i18n import LANGS, indicator_name, word
 
-bp = Blueprint("township", __name__, url_prefix="/township", template_folder="templates")
+bp = Blueprint("township", __name__, url_prefix="/township", template_folder="templates",
+               static_folder="static")
 OPEN_ENDPOINTS = ("township.login", "township.static")
 
 
@@ -61,7 +62,8 @@ def _remember_lang(response):
     if g.get("set_lang_cookie"):
         response.set_cookie("lang", g.lang, max_age=365 * 86400, samesite="Lax",
                             httponly=True)
-    response.headers.setdefault("Cache-Control", "no-store")
+    if request.endpoint != "township.static":  # pages carry names: never cached
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
