@@ -169,3 +169,20 @@ def build_town(app) -> dict:
 def new_id() -> str:
     """A fresh client-side UUID string."""
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def phone(app, town, tmp_path):
+    """make(username, name, synced) → an enrolled sync.client.SyncClient talking to the app
+    in-process (after one sync if `synced`). tests/pwa has its own browser `phone`."""
+    from transport import FlaskTransport
+
+    from sync.client import SyncClient
+
+    def make(username: str = "doctor_a", name: str = "phone", synced: bool = True):
+        client = SyncClient(str(tmp_path / f"{name}.sqlite"), FlaskTransport(app))
+        client.enrol(username, PASSWORD, label=name)
+        if synced:
+            client.sync()
+        return client
+    return make

@@ -43,3 +43,11 @@ def valid_record(kind: str, town: dict, service_date: str = "2026-10-15") -> dic
     if kind == "education_activity":
         base["mode"] = "group"
     return {**base, **extra}
+
+
+def record_body(town: dict, kind: str = "hypertension_followup", **change) -> dict:
+    """A valid record of `kind` as a phone queues it: without its id, with `change` applied."""
+    body = valid_record(kind, town)
+    body.pop("id")
+    body.update(change)
+    return body

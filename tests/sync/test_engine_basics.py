@@ -6,29 +6,12 @@ import json
 
 import pytest
 from conftest import PASSWORD
-from records_factory import valid_record
+from records_factory import record_body
 from sqlalchemy import func, select
-from transport import FlaskTransport
 
 from server.extensions import db
 from server.models import ServiceRecord, SyncChange
-from sync.client import DeviceRevoked, SyncClient, SyncError
-
-
-def record_data(town, **change):
-    body = valid_record("hypertension_followup", town)
-    body.pop("id")
-    body.update(change)
-    return body
-
-
-@pytest.fixture
-def phone(app, town, tmp_path):
-    def make(username="doctor_a", name="phone"):
-        client = SyncClient(str(tmp_path / f"{name}.sqlite"), FlaskTransport(app))
-        client.enrol(username, PASSWORD, label=name)
-        return client
-    return make
+from sync.client import DeviceRevoked, SyncError
 
 
 def count_records(app) -> int:
@@ -37,7 +20,7 @@ def count_records(app) -> int:
 
 
 def test_fresh_device_pulls_its_villages_and_reference(app, town, phone):
-    a = phone()
+    a = phone(synced=False)
     stats = a.sync()
     assert stats["requests"] == 1
     residents = a.all("resident")
@@ -48,9 +31,9 @@ def test_fresh_device_pulls_its_villages_and_reference(app, town, phone):
 
 
 def test_push_a_days_work_in_one_request(app, town, phone):
-    a = phone()
+    a = phone(synced=False)
     a.sync()
-    ids = [a.create("record", record_data(town, sbp=120 + i)) for i in range(50)]
+    ids = [a.create("record", record_body(town, sbp=120 + i)) for i in range(50)]
     stats = a.sync()
     assert stats["requests"] == 1 and stats["pushed"] == 50
     assert a.pending() == []
@@ -61,7 +44,7 @@ def test_push_a_days_work_in_one_request(app, town, phone):
 
 
 def test_idle_sync_is_one_small_request(app, town, phone):
-    a = phone()
+    a = phone(synced=False)
     a.sync()
     transport = a.transport
     before = len(transport.log)
@@ -74,11 +57,11 @@ def test_idle_sync_is_one_small_request(app, town, phone):
 
 
 def test_request_and_response_are_gzip(app, town, phone):
-    a = phone()
+    a = phone(synced=False)
     for i in range(30):
-        a.create("record", record_data(town, sbp=120 + i))
+        a.create("record", record_body(town, sbp=120 + i))
     a.sync()
-    b = phone(name="b")
+    b = phone(name="b", synced=False)
     body = json.dumps(b.build_request([])).encode()
     r = b.transport.client.post("/api/sync", data=gzip.compress(body), headers={
         "Content-Encoding": "gzip", "Accept-Encoding": "gzip", "Content-Type": "application/json",
@@ -89,9 +72,9 @@ def test_request_and_response_are_gzip(app, town, phone):
 
 
 def test_lost_response_then_resend_changes_nothing(app, town, phone):
-    a = phone()
+    a = phone(synced=False)
     for i in range(5):
-        a.create("record", record_data(town, sbp=130 + i))
+        a.create("record", record_body(town, sbp=130 + i))
     a.transport.drop_response_next = 1
     with pytest.raises(SyncError):
         a.sync()
@@ -110,10 +93,10 @@ def test_lost_response_then_resend_changes_nothing(app, town, phone):
 
 
 def test_one_bad_record_does_not_block_the_rest(app, town, phone):
-    a = phone()
-    good = a.create("record", record_data(town, sbp=140))
-    bad = a.create("record", record_data(town, sbp=120, dbp=130))
-    also_good = a.create("record", record_data(town, sbp=150))
+    a = phone(synced=False)
+    good = a.create("record", record_body(town, sbp=140))
+    bad = a.create("record", record_body(town, sbp=120, dbp=130))
+    also_good = a.create("record", record_body(town, sbp=150))
     a.sync()
     assert count_records(app) == 2
     pending = a.pending()
@@ -130,9 +113,9 @@ def test_one_bad_record_does_not_block_the_rest(app, town, phone):
 
 
 def test_revoked_device_cannot_push_or_pull_and_keeps_its_outbox(app, town, phone):
-    a = phone()
+    a = phone(synced=False)
     a.sync()
-    a.create("record", record_data(town))
+    a.create("record", record_body(town))
     admin = app.test_client()
     admin.post("/api/auth/login", json={"username": "admin_a", "password": PASSWORD})
     assert admin.post(f"/api/devices/{a.device_id}/revoke").status_code == 200
@@ -145,7 +128,7 @@ def test_revoked_device_cannot_push_or_pull_and_keeps_its_outbox(app, town, phon
 def test_clock_off_by_hours_is_reported(app, town, phone, tmp_path):
     import datetime as dt
 
-    a = phone()
+    a = phone(synced=False)
     a.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
     a.sync()
     assert a.last_response["clock_warning"] is True
@@ -156,10 +139,10 @@ def test_clock_off_by_hours_is_reported(app, town, phone, tmp_path):
 
 
 def test_other_doctor_gets_nothing_of_another_village(app, town, phone):
-    a = phone()
-    a.create("record", record_data(town))
+    a = phone(synced=False)
+    a.create("record", record_body(town))
     a.sync()
-    b = phone("doctor_b", "b")
+    b = phone("doctor_b", "b", synced=False)
     b.sync()
     assert b.all("record") == {}
     assert {d["name"] for _, d in b.all("resident").values()} == {"李四"}
@@ -168,12 +151,12 @@ def test_other_doctor_gets_nothing_of_another_village(app, town, phone):
 def test_pull_is_paged_and_resumes_after_a_drop(app, town, phone, monkeypatch):
     import sync.client as client_module
 
-    a = phone()
+    a = phone(synced=False)
     for i in range(25):
-        a.create("record", record_data(town, sbp=120 + i))
+        a.create("record", record_body(town, sbp=120 + i))
     a.sync()
     monkeypatch.setattr(client_module, "PULL_LIMIT", 10)
-    b = phone(name="b")
+    b = phone(name="b", synced=False)
     b.exchange([])
     assert b.last_response["more"] is True
     got = len(b.all("record"))
@@ -188,8 +171,8 @@ def test_pull_is_paged_and_resumes_after_a_drop(app, town, phone, monkeypatch):
 
 
 def test_every_write_path_is_in_the_log_once(app, town, phone):
-    a = phone()
-    a.create("record", record_data(town))
+    a = phone(synced=False)
+    a.create("record", record_body(town))
     a.sync()
     with app.app_context():
         seqs = db.session.scalars(select(SyncChange.seq).order_by(SyncChange.seq)).all()

@@ -5,23 +5,13 @@ import json
 
 import pytest
 from conftest import PASSWORD, login
-from records_factory import valid_record
+from records_factory import record_body
 from sqlalchemy import func, select, update
 from transport import FlaskTransport
 
 from server.extensions import db
 from server.models import ServiceRecord, SyncChange, SyncConflict, SyncCounter
 from sync.client import SyncClient, SyncError
-
-
-@pytest.fixture
-def phone(app, town, tmp_path):
-    def make(username="doctor_a", name="phone"):
-        client = SyncClient(str(tmp_path / f"{name}.sqlite"), FlaskTransport(app))
-        client.enrol(username, PASSWORD, label=name)
-        client.sync()
-        return client
-    return make
 
 
 def staff_patch(app, resident_id, **fields):
@@ -96,8 +86,7 @@ def test_a_devices_own_successive_edits_do_not_conflict(app, town, phone):
 def test_move_leaves_old_doctors_device_and_reaches_the_new_one(app, town, phone):
     rid = str(town["resident_1"])
     a = phone("doctor_a", "a")
-    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                              .items() if k != "id"})
+    rec = a.create("record", record_body(town, "hypertension_followup"))
     a.sync()
     b = phone("doctor_b", "b")
     assert rid not in b.all("resident")
@@ -113,8 +102,7 @@ def test_move_leaves_old_doctors_device_and_reaches_the_new_one(app, town, phone
 
 def test_voided_record_arrives_as_a_tombstone(app, town, phone):
     a, a2 = phone(name="a"), phone(name="a2")
-    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                              .items() if k != "id"})
+    rec = a.create("record", record_body(town, "hypertension_followup"))
     a.sync()
     a2.sync()
     assert rec in a2.all("record")
@@ -129,8 +117,7 @@ def test_voided_record_arrives_as_a_tombstone(app, town, phone):
 
 def test_correction_is_a_new_version_and_history_keeps_both(app, town, phone):
     a, a2 = phone(name="a"), phone(name="a2")
-    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                              .items() if k != "id"})
+    rec = a.create("record", record_body(town, "hypertension_followup"))
     a.sync()
     a.update("record", rec, {"sbp": 162})
     a.sync()
@@ -145,8 +132,7 @@ def test_correction_is_a_new_version_and_history_keeps_both(app, town, phone):
 
 def test_only_the_author_corrects_a_record(app, town, phone):
     a = phone("doctor_a", "a")
-    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                              .items() if k != "id"})
+    rec = a.create("record", record_body(town, "hypertension_followup"))
     a.sync()
     s = SyncClient(str(a.db.execute("PRAGMA database_list").fetchone()[2]) + ".staff",
                    FlaskTransport(app))
@@ -161,18 +147,13 @@ def test_only_the_author_corrects_a_record(app, town, phone):
 
 def test_device_too_far_behind_reinitialises_and_keeps_its_outbox(app, town, phone):
     a = phone()
-    a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                        .items() if k != "id"})
+    a.create("record", record_body(town, "hypertension_followup"))
     a.sync()
     other = phone(name="other")
     for i in range(3):
-        other.create("record", {k: v for k, v in
-                                valid_record("hypertension_followup", town).items()
-                                if k != "id"} | {"sbp": 120 + i})
+        other.create("record", record_body(town, "hypertension_followup", sbp=120 + i))
     other.sync()
-    offline_work = a.create("record", {k: v for k, v in
-                                       valid_record("diabetes_followup", town).items()
-                                       if k != "id"})
+    offline_work = a.create("record", record_body(town, "diabetes_followup"))
     with app.app_context():
         db.session.execute(update(SyncCounter).values(purged_through=a.cursor + 2))
         db.session.commit()
@@ -187,8 +168,7 @@ def test_device_too_far_behind_reinitialises_and_keeps_its_outbox(app, town, pho
 def test_reinstalled_device_resends_its_outbox_without_doubling(app, town, phone, tmp_path):
     a = phone()
     for i in range(10):
-        a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                            .items() if k != "id"} | {"sbp": 120 + i})
+        a.create("record", record_body(town, "hypertension_followup", sbp=120 + i))
     a.transport.drop_response_next = 1
     with pytest.raises(SyncError):
         a.sync()
@@ -239,8 +219,7 @@ def test_purged_tombstones_send_old_devices_back_to_a_fresh_pull(app, town, phon
     from sync.maintenance import purge_tombstones
 
     a, a2 = phone(name="a"), phone(name="a2")
-    rec = a.create("record", {k: v for k, v in valid_record("hypertension_followup", town)
-                              .items() if k != "id"})
+    rec = a.create("record", record_body(town, "hypertension_followup"))
     a.sync()
     a2.sync()
     a.void(rec)
