@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(township.bp)
+    app.register_blueprint(__import__("server.cards.views", fromlist=["bp"]).bp)  # QR cards
     app.register_blueprint(__import__("server.web.pwa", fromlist=["bp"]).bp)  # phone app /app/
 
     return app

@@ -13,6 +13,7 @@ from server.models.admin import (  # noqa: F401
     doctor_villages,
 )
 from server.models.base import Base  # noqa: F401
+from server.models.cards import CARD_STATUSES, ResidentCard  # noqa: F401
 from server.models.metrics import (  # noqa: F401
     AssessmentRule,
     MetricPeriod,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validates, validates_schema
 
+from server.cards.codes import QR_LENGTH, is_qr_code
 from server.models.people import CONDITIONS, RESIDENCE_TYPES, RESIDENT_STATUSES, SEXES
 from server.schemas.base import (
     ApiSchema,
@@ -50,6 +51,12 @@ class ConditionSchema(ApiSchema):
     ended_on = Date(allow_none=True, validate=[validate_not_future])
 
 
+def validate_card_code(value: str) -> None:
+    """A card code as a scanner reads it from one of our QR cards."""
+    if not is_qr_code(value):
+        raise ValidationError("card_format|这不是本系统的居民卡二维码")
+
+
 class ResidentSchema(ApiSchema):
     """A resident's health record."""
 
@@ -83,6 +90,8 @@ class ResidentSchema(ApiSchema):
     contract_signed_on = Date(allow_none=True, validate=[validate_not_future])
     contract_package = Str(max_len=50, allow_none=True)
     conditions = List(Nested(ConditionSchema), max_items=10)
+    # A scanned blank card linked at the door (server/cards/service.py link()).
+    card_code = Str(max_len=QR_LENGTH, validate=[validate_card_code])
 
     @validates("national_id")
     def _national_id(self, value: str | None, **kwargs) -> None:

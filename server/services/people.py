@@ -105,12 +105,15 @@ def create_resident(session: Session, user: User, data: dict[str, Any],
     own = writer is None
     writer = writer or changelog.Writer(session)
     conditions = data.pop("conditions", None) or []
+    card_code = data.pop("card_code", None)
     resident = Resident(**data)
     resident.record_no = next_record_no(session, data["village_id"])
     resident.record_created_on = resident.record_created_on or today_local()
     resident.conditions = [ResidentCondition(**c) for c in conditions]
     session.add(resident)
     _flush_unique(session)
+    if card_code:
+        _link_card(session, user, resident, card_code, meta)
     changelog.publish_resident(writer, resident, new=True, user_id=user.id, **meta)
     if own:
         writer.finish()
@@ -134,8 +137,11 @@ def update_resident(session: Session, user: User, resident_id: uuid.UUID,
     if "national_id" in data:
         _check_national_id_free(session, data["national_id"], resident.id)
     conditions = data.pop("conditions", None)
+    card_code = data.pop("card_code", None)
     for key, value in data.items():
         setattr(resident, key, value)
+    if card_code:
+        _link_card(session, user, resident, card_code, meta)
     if conditions is not None:
         resident.conditions = [ResidentCondition(**c) for c in conditions]
     if resident.village_id != old_village:
@@ -177,6 +183,14 @@ def _record_event(session: Session, user: User, resident: Resident, kind: str,
                                occurred_on=occurred or today_local(),
                                from_village_id=from_village, to_village_id=to_village,
                                recorded_by_id=user.id, recorded_at=now_utc()))
+
+
+def _link_card(session: Session, user: User, resident: Resident, code: str,
+               meta: dict[str, Any]) -> None:
+    """A blank card scanned at the door becomes the resident's (issue 5; server/cards)."""
+    from server.cards import service as cards  # late: the card service uses this module
+
+    cards.link(session, user, resident, code, meta.get("device_id"))
 
 
 def _check_national_id_free(session: Session, national_id: str | None,

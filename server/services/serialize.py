@@ -51,8 +51,27 @@ def resident_dict(resident: Any, masked: bool = False) -> dict[str, Any]:
                                                "ended_on")}
         for c in resident.conditions
     ]
+    out.update(card_fields(resident, masked))
     if masked:
         out["national_id"] = mask_national_id(out["national_id"])
         for key in ("phone", "contact_phone"):
             out[key] = mask_phone(out[key])
+    return out
+
+
+def card_fields(resident: Any, masked: bool = False) -> dict[str, Any]:
+    """The resident's QR card as phones look it up offline: the active card's code and
+    fallback, and the revoked codes (so a lost card says "revoked", not "unknown").
+    Residents who never had a card carry no card keys, so their payload is unchanged
+    (docs/adr/0032-cards-on-phones.md)."""
+    cards = getattr(resident, "cards", None)
+    if not cards:
+        return {}
+    active = next((c for c in cards if c.status == "active"), None)
+    out = {"card_code": active.code if active else None,
+           "card_fallback": active.fallback if active else None,
+           "cards_revoked": [x for c in cards if c.status == "revoked"
+                             for x in (c.code, c.fallback)]}
+    if masked:  # lists never carry the QR code, which opens the record on a phone
+        del out["card_code"], out["cards_revoked"]
     return out

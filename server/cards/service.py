@@ -1,0 +1,246 @@
+"""Issue, reissue, revoke, link and look up cards (Flask-free: sync links cards through it).
+
+Every change of a resident's card changes what phones hold for that resident (the active
+card's code and fallback, and the codes that no longer work), so it bumps the resident's
+version and publishes it through the sync log like any other edit.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.cards import codes
+from server.clock import now_utc
+from server.models import Household, Resident, ResidentCard, User, Village
+from server.problems import ApiError
+from server.services import people, scope
+from sync import changelog
+
+MAX_BATCH = 500
+
+
+def _card_error(status: int, code: str, message: str) -> ApiError:
+    return ApiError(status, "validation_failed" if status == 422 else "conflict",
+                    {"card_code": [{"code": code, "message": message}]})
+
+
+def township_of(session: Session, village_id: int) -> int:
+    """The township a village belongs to."""
+    return session.get(Village, village_id).township_id
+
+
+def _new_card(session: Session, user: User, township_id: int, **fields: Any) -> ResidentCard:
+    """A card with fresh codes; a (vanishingly rare) collision just draws again."""
+    for _ in range(5):
+        code, fallback = codes.new_qr_code(), codes.new_fallback()
+        taken = session.scalar(select(ResidentCard.id).where(
+            (ResidentCard.code == code) | (ResidentCard.fallback == fallback)))
+        if taken is None:
+            card = ResidentCard(code=code, fallback=fallback, township_id=township_id,
+                                created_by_id=user.id, created_at=now_utc(), **fields)
+            session.add(card)
+            return card
+    raise RuntimeError("could not draw a free card code")  # 5 collisions: the RNG is broken
+
+
+def _active_card(resident: Resident) -> ResidentCard | None:
+    return next((c for c in resident.cards if c.status == "active"), None)
+
+
+def _revoke(card: ResidentCard, user: User, reason: str) -> None:
+    card.status = "revoked"
+    card.revoked_at = now_utc()
+    card.revoked_by_id = user.id
+    card.revoke_reason = reason
+
+
+def _publish(session: Session, writer: changelog.Writer, user: User, resident: Resident,
+             **meta: Any) -> None:
+    resident.version += 1
+    _flush(session)
+    session.expire(resident, ["cards"])
+    changelog.publish_resident(writer, resident, user_id=user.id, **meta)
+
+
+def _flush(session: Session) -> None:
+    """Flush; the unique rules (one code, one active card per resident) become a 409."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _card_error(409, "card_taken", "此卡已绑定给其他居民，请换一张空白卡") from None
+
+
+def issue(session: Session, user: User, resident_id: uuid.UUID,
+          reason: str = "lost") -> ResidentCard:
+    """Give a resident a new active card; their old one (if any) stops working (`reason`)."""
+    writer = changelog.Writer(session)  # the counter lock first: writes go one at a time
+    resident = people.get_resident(session, user, resident_id)
+    old = _active_card(resident)
+    if old is not None:
+        _revoke(old, user, reason)
+        session.flush()  # before the new card: the database allows one active card
+    now = now_utc()
+    card = _new_card(session, user, township_of(session, resident.village_id),
+                     status="active", resident_id=resident.id, issued_at=now,
+                     issued_by_id=user.id)
+    _publish(session, writer, user, resident)
+    writer.finish()
+    return card
+
+
+def revoke(session: Session, user: User, card_id: int, reason: str) -> ResidentCard:
+    """Revoke a card (lost, damaged); a blank card can be revoked too (a spoiled print)."""
+    writer = changelog.Writer(session)
+    card = get_card(session, user, card_id)
+    if card.status == "revoked":
+        return card
+    was_active = card.status == "active"
+    _revoke(card, user, reason)
+    if was_active:
+        _publish(session, writer, user, people.get_resident(session, user, card.resident_id))
+    else:
+        session.flush()
+    writer.finish()
+    return card
+
+
+def make_blank(session: Session, user: User, count: int) -> tuple[str, list[ResidentCard]]:
+    """A batch of blank cards to pre-print; returns (batch id, cards)."""
+    batch = uuid.uuid4().hex
+    cards = [_new_card(session, user, user.township_id, status="blank", batch=batch)
+             for _ in range(count)]
+    session.flush()
+    return batch, cards
+
+
+def get_card(session: Session, user: User, card_id: int) -> ResidentCard:
+    """A card of the user's township (a doctor: only cards of their villages' residents)."""
+    card = session.get(ResidentCard, card_id)
+    if card is None or card.township_id != user.township_id:
+        raise ApiError(404, "not_found")
+    if user.is_doctor and (card.resident_id is None or
+                           card.resident.village_id not in scope.village_ids(session, user)):
+        raise ApiError(404, "not_found")
+    return card
+
+
+def find(session: Session, text: str) -> ResidentCard | None:
+    """The card a scanned QR code or a typed fallback names, in any township."""
+    text = (text or "").strip()
+    if codes.is_qr_code(text):
+        return session.scalar(select(ResidentCard).where(ResidentCard.code == text))
+    fallback = codes.normalise_fallback(text)
+    if codes.fallback_ok(fallback):
+        return session.scalar(select(ResidentCard).where(ResidentCard.fallback == fallback))
+    return None
+
+
+def lookup(session: Session, user: User, text: str) -> dict[str, Any]:
+    """What a scanned or typed code is, for this user: never a resident outside their scope.
+
+    status: 'active' (with resident_id), 'other_village' (someone else's resident),
+    'blank' (can be linked), 'revoked', 'unknown', or 'bad_check' (a typo in the fallback).
+    """
+    stripped = (text or "").strip()
+    if not codes.is_qr_code(stripped) and \
+            not codes.fallback_ok(codes.normalise_fallback(stripped)):
+        return {"status": "bad_check" if len(codes.normalise_fallback(stripped)) ==
+                codes.FALLBACK_LENGTH else "unknown"}
+    card = find(session, stripped)
+    if card is None or card.township_id != user.township_id:
+        return {"status": "unknown"}
+    if card.status != "active":
+        return {"status": card.status}
+    if card.resident.village_id not in scope.village_ids(session, user) or \
+            card.resident.deleted_at is not None:
+        return {"status": "other_village"}
+    return {"status": "active", "resident_id": str(card.resident_id), "card_id": card.id}
+
+
+def link(session: Session, user: User, resident: Resident, code: str,
+         device_id: uuid.UUID | None = None) -> ResidentCard:
+    """Link a scanned blank card to `resident` (the caller publishes the resident).
+
+    The resident's own active card is a no-op; a blank card of the resident's township
+    becomes theirs and their previous card stops working; anything else is refused with a
+    field error, so two residents never hold the same code.
+    """
+    card = session.scalar(select(ResidentCard).where(ResidentCard.code == code))
+    township = township_of(session, resident.village_id)
+    if card is None or card.township_id != township:
+        raise _card_error(422, "card_unknown", "此卡不是本乡镇发放的居民卡，请换一张空白卡")
+    if card.status == "active" and card.resident_id == resident.id:
+        return card
+    if card.status == "active":
+        raise _card_error(409, "card_taken", "此卡已绑定给其他居民，请换一张空白卡")
+    if card.status == "revoked":
+        raise _card_error(422, "card_revoked", "此卡已挂失作废，不能再绑定，请换一张空白卡")
+    old = _active_card(resident)
+    if old is not None:
+        _revoke(old, user, "replaced")
+        session.flush()
+    card.status = "active"
+    card.resident = resident
+    card.issued_at = now_utc()
+    card.issued_by_id = user.id
+    card.issued_device_id = device_id
+    _flush(session)
+    return card
+
+
+def cards_for_print(session: Session, user: User, *, village_id: int | None = None,
+                    household_id: uuid.UUID | None = None,
+                    batch: str | None = None) -> list[tuple[ResidentCard, Resident | None]]:
+    """Active cards of a village's or a household's residents, or the blank cards of a
+    batch, in print order (household, then name)."""
+    if batch is not None:
+        rows = session.scalars(select(ResidentCard).where(
+            ResidentCard.batch == batch, ResidentCard.township_id == user.township_id,
+            ResidentCard.status == "blank").order_by(ResidentCard.id))
+        return [(c, None) for c in rows]
+    stmt = select(ResidentCard, Resident).join(Resident, Resident.id == ResidentCard.resident_id) \
+        .where(ResidentCard.status == "active", Resident.deleted_at.is_(None))
+    if household_id is not None:
+        household = people.get_household(session, user, household_id)
+        stmt = stmt.where(Resident.household_id == household.id)
+    elif village_id is not None:
+        if village_id not in scope.village_ids(session, user):
+            raise ApiError(404, "not_found")
+        stmt = stmt.where(Resident.village_id == village_id)
+    else:
+        raise ApiError(400, "bad_request")
+    stmt = stmt.outerjoin(Household, Household.id == Resident.household_id) \
+        .order_by(Household.group_no, Household.house_no, Resident.household_id, Resident.name)
+    return [(c, r) for c, r in session.execute(stmt)]
+
+
+def issue_missing(session: Session, user: User, village_id: int) -> int:
+    """Issue a card to every resident of a village who has none (before a first print)."""
+    if village_id not in scope.village_ids(session, user):
+        raise ApiError(404, "not_found")
+    holders = select(ResidentCard.resident_id).where(ResidentCard.status == "active",
+                                                     ResidentCard.resident_id.is_not(None))
+    residents = list(session.scalars(select(Resident).where(
+        Resident.village_id == village_id, Resident.deleted_at.is_(None),
+        Resident.status == "active", Resident.id.not_in(holders))))
+    if not residents:
+        return 0
+    writer = changelog.Writer(session)
+    township = township_of(session, village_id)
+    now = now_utc()
+    for resident in residents:
+        _new_card(session, user, township, status="active", resident_id=resident.id,
+                  issued_at=now, issued_by_id=user.id)
+    session.flush()
+    for resident in residents:
+        resident.version += 1
+        session.expire(resident, ["cards"])
+    session.flush()
+    for resident in residents:
+        changelog.publish_resident(writer, resident, user_id=user.id)
+    writer.finish()
+    return len(residents)
