@@ -98,7 +98,7 @@ def _standard(w: Window, condition: str, kind: str) -> Select:
             .where(pts.c.required > 0))
 
 
-def _latest(w: Window, pts, detail, value_cols) -> object:
+def _latest(w: Window, pts, detail, value_cols, kind: str) -> object:
     """The latest follow-up with a reading, per patient, within their managed time."""
     ranked = (select(SR.resident_id, *value_cols,
                      func.row_number().over(partition_by=SR.resident_id,
@@ -107,7 +107,8 @@ def _latest(w: Window, pts, detail, value_cols) -> object:
                      .label("rn"))
               .join(detail, detail.c.id == SR.id)
               .join(pts, pts.c.resident_id == SR.resident_id)
-              .where(value_cols[0].is_not(None), SR.service_date >= pts.c.managed_from,
+              .where(SR.kind == kind, value_cols[0].is_not(None),
+                     SR.service_date >= pts.c.managed_from,
                      SR.service_date <= pts.c.managed_to, live_records(w))
               .subquery("ranked"))
     return select(ranked).where(ranked.c.rn == 1).subquery("latest")
@@ -117,7 +118,7 @@ def bp_control(w: Window) -> Select:
     """Hypertensives whose latest BP is below 140/90 (150/90 at 65+) / under management."""
     pts = patients(w, "hypertension")
     h = HypertensionFollowUp.__table__
-    last = _latest(w, pts, h, (h.c.sbp, h.c.dbp))
+    last = _latest(w, pts, h, (h.c.sbp, h.c.dbp), "hypertension_followup")
     relaxed_born = years_before(w.period.end, int(w.setting("age_thresholds", "bp_relaxed", 65)))
     limit = case((pts.c.birth_date <= relaxed_born, 150), else_=140)
     ok = and_(last.c.sbp < limit, last.c.dbp < 90)
@@ -131,7 +132,7 @@ def glucose_control(w: Window) -> Select:
     """Diabetics whose latest fasting glucose is below 7.0 mmol/L / under management."""
     pts = patients(w, "diabetes")
     d = DiabetesFollowUp.__table__
-    last = _latest(w, pts, d, (d.c.fasting_glucose,))
+    last = _latest(w, pts, d, (d.c.fasting_glucose,), "diabetes_followup")
     ok = last.c.fasting_glucose < 7.0
     reason = case((last.c.fasting_glucose.is_(None), literal("no_reading")), (ok, None),
                   else_=literal("uncontrolled"))
@@ -148,7 +149,8 @@ def elderly_mgmt(w: Window) -> Select:
                       func.max(_flag(and_(e.health_assessment.is_not(None),
                                           ~w.sql.json_is_empty(e.guidance)))).label("full"))
                .join(ElderlyHealthCheck.__table__, e.id == SR.id)
-               .where(SR.service_date >= w.ystart, SR.service_date <= w.end, live_records(w))
+               .where(SR.kind == "elderly_health_check", SR.service_date >= w.ystart,
+                      SR.service_date <= w.end, live_records(w))
                .group_by(SR.resident_id).subquery("checked"))
     full = func.coalesce(checked.c.full, 0)
     reason = case((full == 1, None), (checked.c.resident_id.is_(None),
@@ -176,7 +178,8 @@ def _doses(w: Window, timely: bool) -> Select:
                     cast(get("dose_no"), Integer).label("dose_no"), get("date").label("day"))
              .select_from(SRT).join(VaccinationCheck.__table__, vc.id == SR.id)
              .join(items, literal(True))
-             .where(SR.service_date <= w.end, live_records(w)).subquery("doses"))
+             .where(SR.kind == "vaccination_check", SR.service_date <= w.end,
+                    live_records(w)).subquery("doses"))
     given = (select(doses.c.resident_id, doses.c.vaccine, doses.c.dose_no,
                     func.min(doses.c.day).label("given_on"))
              .group_by(doses.c.resident_id, doses.c.vaccine, doses.c.dose_no)
@@ -226,6 +229,7 @@ def vacc_certificate(w: Window) -> Select:
     pop, is_child = _children(w)
     vc = VaccinationCheck.__table__.c
     has = exists().where(SR.resident_id == pop.c.resident_id, SR.id == vc.id,
+                         SR.kind == "vaccination_check",
                          vc.certificate_present.is_(True), SR.service_date <= w.end,
                          live_records(w))
     return _rows(pop, _flag(has), case((has, None), else_=literal("no_certificate"))) \
@@ -239,7 +243,8 @@ def _activities(activity_type: str) -> Callable[[Window], Select]:
                        ONE.label("num"), cast(null(), Integer).label("den"),
                        null().label("reason"))
                 .join(EducationActivity.__table__, ea.id == SR.id)
-                .where(ea.activity_type == activity_type, SR.service_date >= w.period.start,
+                .where(SR.kind == "education_activity", ea.activity_type == activity_type,
+                       SR.service_date >= w.period.start,
                        SR.service_date <= w.end, live_records(w)))
 
     build.__doc__ = f"Education activities of type {activity_type} in the period."
@@ -254,7 +259,8 @@ def edu_reach(w: Window) -> Select:
     attended = (select(w.sql.uuid_text_key(element).label("rid")).select_from(SRT)
                 .join(EducationActivity.__table__, ea.id == SR.id)
                 .join(items, literal(True))
-                .where(SR.service_date >= w.ystart, SR.service_date <= w.end, live_records(w))
+                .where(SR.kind == "education_activity", SR.service_date >= w.ystart,
+                       SR.service_date <= w.end, live_records(w))
                 .distinct().subquery("attended"))
     # Attendee ids resolved to residents' own ids first (a primary-key lookup each), so
     # the outer join below is on like-typed columns and SQLite can index it.

@@ -50,6 +50,12 @@ def _resident_flags(w: Window, check: str, where, detail=None):
             .where(r.village_id.in_(w.village_ids), r.deleted_at.is_(None), where))
 
 
+def _since(w: Window):
+    """Record checks look at services from 1 January of last year: the periods still in
+    view. Older records were checked while they were in view."""
+    return SR.service_date >= dt.date(w.as_of.astimezone(CST).year - 1, 1, 1)
+
+
 def _record_flags(w: Window, check: str, detail, *joins, where):
     """Flag records matching `where` (joined to `joins`), attributed to their doctor."""
     stmt = select(literal(w.township_id), literal(check), SR.village_id, SR.doctor_id,
@@ -57,7 +63,7 @@ def _record_flags(w: Window, check: str, detail, *joins, where):
                   literal(w.as_of)).select_from(SRT)
     for target, on in joins:
         stmt = stmt.join(target, on)
-    return stmt.where(live_records(w), where)
+    return stmt.where(live_records(w), _since(w), where)
 
 
 def duplicates(w: Window) -> list:
@@ -108,8 +114,9 @@ def implausible(w: Window) -> list:
         if model is DiabetesFollowUp:
             detail = detail + " GLU " + func.coalesce(_txt(t.fasting_glucose), "-")
             where = or_(where, out_of(t.fasting_glucose, 1, 35))
+        kind = "hypertension_followup" if model is HypertensionFollowUp else "diabetes_followup"
         out.append(_record_flags(w, "implausible_value", detail, (model.__table__, t.id == SR.id),
-                                 where=where))
+                                 where=and_(SR.kind == kind, where)))
     e = ElderlyHealthCheck.__table__.c
     out.append(_record_flags(
         w, "implausible_value",
@@ -117,8 +124,9 @@ def implausible(w: Window) -> list:
         + func.coalesce(_txt(e.dbp_left), "-") + " GLU "
         + func.coalesce(_txt(e.fasting_glucose), "-"),
         (ElderlyHealthCheck.__table__, e.id == SR.id),
-        where=or_(bp_bad(e.sbp_left, e.dbp_left), bp_bad(e.sbp_right, e.dbp_right),
-                  out_of(e.bmi, 10, 60), out_of(e.fasting_glucose, 1, 35))))
+        where=and_(SR.kind == "elderly_health_check",
+                   or_(bp_bad(e.sbp_left, e.dbp_left), bp_bad(e.sbp_right, e.dbp_right),
+                       out_of(e.bmi, 10, 60), out_of(e.fasting_glucose, 1, 35)))))
     r = Resident
     out.append(_record_flags(
         w, "implausible_value", literal("date"), (r, r.id == SR.resident_id),
