@@ -3,35 +3,14 @@ blank card linked at the door (a resident `update` with `card_code`) syncs; two 
 linking the same card offline cannot both win."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, login
+from conftest import login
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import ResidentCard
-from sync.client import SyncClient
-
-# The shared phone transport (tests/transport.py; formerly tests/sync/transport.py).
-_TESTS = Path(__file__).resolve().parents[1]
-_path = next(p for p in (_TESTS / "transport.py", _TESTS / "sync" / "transport.py") if p.exists())
-_spec = importlib.util.spec_from_file_location("card_tests_transport", _path)
-_transport = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_transport)
-FlaskTransport = _transport.FlaskTransport
-
-
-@pytest.fixture
-def phone(app, town, tmp_path):
-    def make(username="doctor_a", name="phone"):
-        client = SyncClient(str(tmp_path / f"{name}.sqlite"), FlaskTransport(app))
-        client.enrol(username, PASSWORD, label=name)
-        client.sync()
-        return client
-    return make
 
 
 @pytest.fixture
