@@ -17,6 +17,7 @@ export const STORAGE_LOW_MB = 100;
 
 const shell = { status: null, view: null, nav: null, banner: null };
 let syncing = null;
+let syncAgain = false;
 let timer = null;
 let storageLowMb = null;
 let updateWaiting = null;
@@ -65,7 +66,11 @@ async function afterUnlock({ firstDownload = false } = {}) {
 export function runSync(why, onRound) {
   if (!store.data.key || !store.data.device) return Promise.resolve(null);
   if (store.data.state.revoked && why !== 'button') return Promise.resolve(null);
-  if (syncing) return syncing;
+  if (syncing) {
+    // Something new may have been saved after this sync read the outbox: go once more.
+    syncAgain = true;
+    return syncing;
+  }
   const post = syncTransport(store.data.device.token);
   const counting = onRound ? async (body) => { const r = await post(body); onRound(r); return r; } : post;
   syncing = (async () => {
@@ -82,6 +87,10 @@ export function runSync(why, onRound) {
       return null;
     } finally {
       syncing = null;
+      if (syncAgain) {
+        syncAgain = false;
+        setTimeout(() => runSync('again'), 0);
+      }
       renderStatus();
       checkStorage();
       refreshView();

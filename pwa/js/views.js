@@ -12,6 +12,7 @@ import { renderForm, FORMS } from './forms.js';
 import { validateRecord, validateResident, validateHousehold, todayChina, urgentFlags } from './validate.js';
 import { runSync, lockApp, formatTime, route } from './app.js';
 import { logout } from './account.js';
+import { scanView } from './scan.js';
 
 const { data } = store;
 const LIST_MAX = 5;
@@ -68,7 +69,7 @@ async function search(view) {
   const input = h('input.search#search-input', { type: 'search', placeholder: t('search.placeholder'), autocomplete: 'off' });
   const count = h('p.muted#search-count');
   const results = h('div.list#search-results');
-  mount(view, input, count, results);
+  mount(view, h('a.action#scan-button', { href: '#/scan' }, '扫码找居民'), input, count, results);
   input.focus();
   await loadPinyin();
   const run = () => {
@@ -123,10 +124,12 @@ function resident(view, id) {
         h('dt', null, fieldLabel('national_id')), h('dd', null, r.national_id || '—'),
         h('dt', null, fieldLabel('phone')), h('dd', null, r.phone ? h('a', { href: 'tel:' + r.phone }, r.phone) : '—'),
         h('dt', null, t('resident.record_no')), h('dd', null, r.record_no || '—'),
+        h('dt', null, '居民卡'), h('dd#card-fallback', null, r.card_fallback ? r.card_fallback.replace(/^(.{4})(.{4})/, '$1-$2-') : '—'),
         h('dt', null, t('resident.household')), h('dd', null, household ? h('a', { href: '#/household/' + household.id },
           household.address || household.head_name || '—') : '—')),
       h('div.chips', null, conditions.length ? conditions.map((c) => h('span.tag.cond', null, t('cond.' + c))) : null)),
-    h('section.actions', null, kinds.map((k) => h('a.action', { href: `#/form/${k}/${r.id}` }, '+ ' + t('kind.' + k)))),
+    h('section.actions', null, kinds.map((k) => h('a.action', { href: `#/form/${k}/${r.id}` }, '+ ' + t('kind.' + k))),
+      h('a.action#link-card', { href: '#/scan/link/' + r.id }, r.card_code ? '换绑居民卡' : '绑定居民卡')),
     h('section.card', null, h('h3', null, t('resident.history')),
       records.length ? h('div.list.history', null, records.map((rec) => h('div.item', null,
         h('span', null, rec.service_date.slice(2), ' ', t('kind.' + rec.kind)),
@@ -239,6 +242,7 @@ function newHousehold(view, _a, fix = null) {
     await store.saveLocal('household', value, fix ? { replaces: fix.op.op_id, changed: rendered.collect() } : {});
     toast(t('form.saved'));
     location.hash = fix ? '#/sync' : '#/new-resident/' + value.id;
+    runSync('saved');
   } }, t('form.save'));
   mount(view, h('h2.title', null, t('new.household')), fix ? rejectionBox(fix.op) : null, rendered.el, h('div.savebar', null, save));
   if (fix) rendered.showErrors(fix.op.errors);
@@ -271,6 +275,7 @@ function newResident(view, householdId, fix = null) {
     await store.saveLocal('resident', value, fix ? { replaces: fix.op.op_id, changed: values } : {});
     toast(t('form.saved'));
     location.hash = fix ? '#/sync' : '#/resident/' + value.id;
+    runSync('saved');
   } }, t('form.save'));
   mount(view, h('h2.title', null, t('new.resident'), hh ? h('span.muted', null, ' · ' + (hh.head_name || hh.address)) : null),
     fix ? rejectionBox(fix.op) : null, rendered.el, h('div.savebar', null, save));
@@ -365,4 +370,5 @@ export const VIEWS = {
   'new-household': (view) => newHousehold(view),
   'new-resident': (view, householdId) => newResident(view, householdId),
   fix: fixOp,
+  scan: scanView,
 };
