@@ -92,6 +92,7 @@ function checkField(f, v) {
   switch (f.t) {
     case 'str':
       if (typeof v !== 'string') return ['type|应为文字'];
+      if (v.includes('\0')) return ['invalid_char|不能包含空字符']; // PostgreSQL cannot store it
       for (const fn of f.validate || []) { const m = fn(v); if (m) out.push(m); }
       if (f.choices && !f.choices.includes(v)) out.push('choice|不在可选范围内');
       { const n = [...v].length; if (n < f.min || n > f.max) out.push(`length|长度应在 ${f.min}–${f.max} 个字之间`); }
@@ -135,7 +136,8 @@ function checkField(f, v) {
     case 'dict':
       if (typeof v !== 'object' || Array.isArray(v)) return ['type|应为对象'];
       if (Object.keys(v).length > f.maxKeys) return [`length|最多 ${f.maxKeys} 项`];
-      for (const x of Object.values(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\0') || (typeof x === 'string' && x.includes('\0'))) return ['invalid_char|不能包含空字符'];
         const ok = x === null || ['boolean', 'number'].includes(typeof x) || (typeof x === 'string' && [...x].length <= 500);
         if (!ok) return ['type|只能填写简短的文字或数字'];
       }
@@ -179,6 +181,8 @@ function toApiShape(errors) {
 // ---- the schemas of server/schemas/people.py and records.py -----------------------------
 
 const DATE_PAST = [notFuture, plausiblePast];
+const QR_LENGTH = 22; // server/cards/codes.py: 'C1' + 20 Crockford base32 characters
+const cardCode = (v) => (/^C1[0-9A-HJKMNP-TV-Z]{20}$/.test(v) ? null : 'card_format|这不是本系统的居民卡二维码');
 
 export const HOUSEHOLD = {
   fields: {
@@ -241,6 +245,7 @@ export const RESIDENT = {
     died_on: date({ ...N, validate: [notFuture] }), record_created_on: date({ ...N, validate: [notFuture] }),
     contract_team: str(50, 0, N), contract_signed_on: date({ ...N, validate: [notFuture] }),
     contract_package: str(50, 0, N), conditions: list(nested(CONDITION), 10),
+    card_code: str(QR_LENGTH, 0, { validate: [cardCode] }),
   },
   rules: [residentConsistent],
 };
@@ -286,6 +291,14 @@ const CHRONIC = {
 };
 const CHRONIC_RULES = [subjectPresent('resident_id'), bpRule('sbp', 'dbp'), nextAfterService];
 
+/** In person the figures are measured; a follow-up by phone may not have them. */
+const measuredUnlessPhone = (keys) => (d) => {
+  if (d.mode === 'phone') return {};
+  const out = {};
+  for (const k of keys) if (d[k] === undefined || d[k] === null) out[k] = ['required|当面随访须填写此项（电话随访可不填）'];
+  return out;
+};
+
 /** The record schemas by kind, as server/schemas/records.py SCHEMAS. */
 export const RECORD_SCHEMAS = {
   household_visit: {
@@ -294,20 +307,20 @@ export const RECORD_SCHEMAS = {
     rules: [subjectPresent('household_id')],
   },
   hypertension_followup: {
-    fields: { ...ENVELOPE, ...CHRONIC, sbp: int(60, 300, R), dbp: int(30, 200, R) },
-    rules: CHRONIC_RULES,
+    fields: { ...ENVELOPE, ...CHRONIC },
+    rules: [...CHRONIC_RULES, measuredUnlessPhone(['sbp', 'dbp'])],
   },
   diabetes_followup: {
-    fields: { ...ENVELOPE, ...CHRONIC, dorsal_foot_pulse: choice(['normal', 'weak', 'absent'], N),
-      fasting_glucose: num(1, 35, R), hba1c: num(3, 20, N), staple_food_g: int(0, 2000, N),
+    fields: { ...ENVELOPE, ...CHRONIC, dorsal_foot_pulse: choice(['palpable', 'weakened', 'absent'], N),
+      fasting_glucose: num(1, 35, N), hba1c: num(3, 20, N), staple_food_g: int(0, 2000, N),
       hypoglycaemia: choice(['none', 'occasional', 'frequent'], N), insulin: str(100, 0, N) },
-    rules: CHRONIC_RULES,
+    rules: [...CHRONIC_RULES, measuredUnlessPhone(['fasting_glucose'])],
   },
   vaccination_check: {
     fields: { ...ENVELOPE, card_sighted: bool(), certificate_present: bool(),
       doses_due: list(nested(DOSE), 40, N), doses_given: list(nested(DOSE), 40, N),
       missed_doses: list(nested(DOSE), 40, N), guardian_notified: bool(),
-      notified_via: choice(['phone', 'in_person', 'message', 'notice'], N),
+      notified_via: choice(['phone', 'home_visit', 'in_person', 'message', 'notice'], N),
       notified_on: date({ ...N, validate: [notFuture] }), notification_outcome: str(100, 0, N),
       catch_up_result: str(100, 0, N), found_by_active_search: bool(), school_entry_checked: bool() },
     rules: [subjectPresent('resident_id')],
@@ -324,7 +337,7 @@ export const RECORD_SCHEMAS = {
       pulse: int(20, 250, N), respiration: int(5, 80, N), sbp_left: int(60, 300, N),
       dbp_left: int(30, 200, N), sbp_right: int(60, 300, N), dbp_right: int(30, 200, N),
       height_cm: num(80, 230, N), weight_kg: num(15, 300, N), waist_cm: num(30, 200, N),
-      bmi: num(10, 60, N), self_rated_health: choice(['satisfied', 'fair', 'unsatisfied'], N),
+      bmi: num(10, 60, N), self_rated_health: choice(['satisfied', 'fairly_satisfied', 'unsure', 'fairly_unsatisfied', 'unsatisfied'], N),
       self_care_score: int(0, 30, N), cognition_screen: choice(['negative', 'positive'], N),
       mood_screen: choice(['negative', 'positive'], N), lifestyle: dict(N), organ_function: dict(N),
       tests: dict(N), fasting_glucose: num(1, 35, N), problems_found: str(2000, 0, N),

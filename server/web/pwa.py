@@ -13,7 +13,7 @@ import json
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, redirect, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, send_file
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
 
@@ -23,6 +23,7 @@ MODULES = PWA_DIR / "node_modules"
 VENDOR = {
     "idb": MODULES / "idb" / "build",
     "pinyin-pro": MODULES / "pinyin-pro" / "dist" / "esm",
+    "jsqr": MODULES / "jsqr" / "dist",  # QR decoding where BarcodeDetector is missing
 }
 VENDOR_SUFFIXES = (".js", ".mjs")
 APP_FOLDERS = ("css", "js", "icons")
@@ -54,9 +55,11 @@ def app_files() -> dict[str, Path]:
 def manifest() -> tuple[str, list[str]]:
     """(version, files to precache), recomputed only when a file changed."""
     files = app_files()
-    stamp = tuple((k, p.stat().st_mtime_ns, p.stat().st_size) for k, p in files.items())
+    # PWA_VERSION_SALT lets a deployment (or a test) force a new version with the same files.
+    salt = current_app.config.get("PWA_VERSION_SALT", "")
+    stamp = (salt, *((k, p.stat().st_mtime_ns, p.stat().st_size) for k, p in files.items()))
     if _cache.get("stamp") != stamp:
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(salt.encode())
         for key, path in files.items():
             digest.update(key.encode() + b"\0" + path.read_bytes() + b"\0")
         _cache.update(stamp=stamp, version=digest.hexdigest()[:16],

@@ -1,6 +1,8 @@
 """Steps the browser tests share: first login, unlock, waiting for the app."""
 from __future__ import annotations
 
+import time
+
 from tests.conftest import PASSWORD
 from tests.pwa.conftest import PIN
 
@@ -18,11 +20,27 @@ def first_login(page, base: str, username: str, password: str = PASSWORD, pin: s
     wait_service_worker(page)
 
 
+def poll(page, script: str, ok=bool, timeout_s: float = 30):
+    """Evaluate `script`, a function (awaiting its promise), until `ok(value)`.
+
+    Not page.wait_for_function: the app's content security policy forbids the eval it
+    needs, and the tests keep that policy on."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = page.evaluate(script)
+        except Exception:  # noqa: BLE001 - the page may be reloading (a new version)
+            value = None
+        if value is not None and ok(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out on {script}; last value {value!r}"
+        page.wait_for_timeout(100)
+
+
 def wait_service_worker(page) -> None:
-    """Wait until the service worker controls the page and its cache is complete."""
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20000)
+    """Wait until the service worker controls the page with its cache complete."""
+    poll(page, "() => navigator.serviceWorker.ready.then(r => Boolean(r.active && "
+               "navigator.serviceWorker.controller))")
 
 
 def unlock(page, base: str, pin: str = PIN) -> None:
@@ -35,3 +53,19 @@ def unlock(page, base: str, pin: str = PIN) -> None:
 def unsynced(page) -> int:
     """The unsynced count the status bar shows."""
     return int(page.get_attribute("#unsynced", "data-count"))
+
+
+def save(page) -> None:
+    """Tap save and wait for the app to move on from the form (saved locally)."""
+    before = page.evaluate("() => location.hash")
+    page.click("#save")
+    try:
+        poll(page, "() => location.hash", lambda h: h != before, timeout_s=5)
+    except AssertionError:
+        problems = page.eval_on_selector_all(".err", "els => els.map(e => e.textContent)")
+        raise AssertionError(f"form not saved: {[p for p in problems if p]}") from None
+
+
+def wait_all_synced(page, timeout_ms: int = 20000) -> None:
+    """Wait until the status bar says nothing is left to sync."""
+    page.wait_for_selector("#unsynced[data-count='0']", timeout=timeout_ms)

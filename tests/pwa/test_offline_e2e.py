@@ -8,24 +8,13 @@ import pytest
 
 from server.extensions import db
 from server.models import Household, Resident, ServiceRecord
-from tests.pwa.helpers import first_login, unlock, unsynced
+from tests.pwa.helpers import first_login, poll, save, unlock, unsynced, wait_all_synced
 
 pytestmark = pytest.mark.browser
 
 NEW_HEAD_ID = "511921198506120017"  # 1985-06-12, male, valid check digit
 TAKEN_ID = "511921195003070018"  # 张三丰's, already on the server
 FREE_ID = "511921195003070034"  # 1950-03-07, male, valid check digit
-
-
-def save(page) -> None:
-    """Tap save and wait for the app to move on from the form (saved locally)."""
-    before = page.evaluate("location.hash")
-    page.click("#save")
-    try:
-        page.wait_for_function("h => location.hash !== h", arg=before, timeout=5000)
-    except Exception:
-        problems = page.eval_on_selector_all(".err", "els => els.map(e => e.textContent)")
-        raise AssertionError(f"form not saved: {[p for p in problems if p]}") from None
 
 
 def register_household_and_resident(page) -> None:
@@ -94,8 +83,7 @@ def test_offline_days_then_sync(app, town, live_server, phone):
         page.click("#search-results >> text=王建国")
         page.wait_for_selector(".history >> text=高血压随访")
         page.context.set_offline(False)  # signal again: the online event starts a sync
-        page.wait_for_function("document.querySelector('#unsynced').dataset.count === '0'",
-                               timeout=20000)
+        wait_all_synced(page)
         assert page.errors == []
 
     with app.app_context():
@@ -139,7 +127,7 @@ def test_rejected_record_is_corrected_and_resent(app, town, live_server, phone):
         page.fill("input[name=national_id]", FREE_ID)
         save(page)
         page.click("#sync-button")
-        page.wait_for_function("document.querySelector('#unsynced').dataset.count === '0'")
+        wait_all_synced(page)
         assert page.errors == []
 
     with app.app_context():

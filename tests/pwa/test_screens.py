@@ -160,7 +160,7 @@ def test_every_screen(app, town, live_server, phone, tmp_path):
 
         page.click("a[data-tab=me]")
         page.wait_for_selector("#logout")
-        page.wait_for_function("document.querySelector('#storage').textContent.length > 0")
+        page.wait_for_selector("#storage:not(:empty)")
         shot(page, "19-me")
         page.context.set_offline(True)
         page.click("#logout")
