@@ -24,7 +24,7 @@ def valid_record(kind: str, town: dict, service_date: str = "2026-10-15") -> dic
                                                    "frequency": "bid"}],
                                   "next_visit_date": "2026-10-29"},
         "diabetes_followup": {"resident_id": resident, "fasting_glucose": 7.8, "sbp": 132,
-                              "dbp": 80, "hba1c": 7.2, "dorsal_foot_pulse": "normal",
+                              "dbp": 80, "hba1c": 7.2, "dorsal_foot_pulse": "palpable",
                               "staple_food_g": 300, "hypoglycaemia": "none"},
         "vaccination_check": {"resident_id": resident, "card_sighted": True,
                               "doses_due": [{"vaccine": "MMR", "dose_no": 2}],

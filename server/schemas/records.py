@@ -110,18 +110,34 @@ class ChronicFollowUpSchema(RecordSchema):
             raise ValidationError(errors)
 
 
-class HypertensionFollowUpSchema(ChronicFollowUpSchema):
-    """高血压患者随访: blood pressure is required."""
+def _measured_unless_phone(data: dict, keys: tuple[str, ...]) -> None:
+    """A follow-up in person measures; one by phone may not have the figures."""
+    if data.get("mode") == "phone":
+        return
+    missing = {k: ["required|当面随访须填写此项（电话随访可不填）"] for k in keys
+               if data.get(k) is None}
+    if missing:
+        raise ValidationError(missing)
 
-    sbp = Int(lo=60, hi=300, required=True)
-    dbp = Int(lo=30, hi=200, required=True)
+
+class HypertensionFollowUpSchema(ChronicFollowUpSchema):
+    """高血压患者随访: blood pressure is required unless the follow-up was by phone."""
+
+    @validates_schema
+    def _bp_measured(self, data: dict, **kwargs) -> None:
+        _measured_unless_phone(data, ("sbp", "dbp"))
 
 
 class DiabetesFollowUpSchema(ChronicFollowUpSchema):
-    """2型糖尿病患者随访: fasting glucose is required."""
+    """2型糖尿病患者随访: fasting glucose is required unless the follow-up was by phone."""
 
-    dorsal_foot_pulse = Choice(("normal", "weak", "absent"), allow_none=True)
-    fasting_glucose = Num(lo=1, hi=35, required=True)
+    @validates_schema
+    def _glucose_measured(self, data: dict, **kwargs) -> None:
+        _measured_unless_phone(data, ("fasting_glucose",))
+
+    # 足背动脉搏动: 触及 / 减弱 / 消失 (the national form)
+    dorsal_foot_pulse = Choice(("palpable", "weakened", "absent"), allow_none=True)
+    fasting_glucose = Num(lo=1, hi=35, allow_none=True)
     hba1c = Num(lo=3, hi=20, allow_none=True)
     staple_food_g = Int(lo=0, hi=2000, allow_none=True)
     hypoglycaemia = Choice(("none", "occasional", "frequent"), allow_none=True)
@@ -149,7 +165,8 @@ class VaccinationCheckSchema(RecordSchema):
     doses_given = List(Nested(Dose), max_items=40, allow_none=True)
     missed_doses = List(Nested(Dose), max_items=40, allow_none=True)
     guardian_notified = Bool()
-    notified_via = Choice(("phone", "in_person", "message", "notice"), allow_none=True)
+    notified_via = Choice(("phone", "home_visit", "in_person", "message", "notice"),
+                          allow_none=True)
     notified_on = Date(allow_none=True, validate=[validate_not_future])
     notification_outcome = Str(max_len=100, allow_none=True)
     catch_up_result = Str(max_len=100, allow_none=True)
@@ -194,7 +211,9 @@ class ElderlyHealthCheckSchema(RecordSchema):
     weight_kg = Num(lo=15, hi=300, allow_none=True)
     waist_cm = Num(lo=30, hi=200, allow_none=True)
     bmi = Num(lo=10, hi=60, allow_none=True)
-    self_rated_health = Choice(("satisfied", "fair", "unsatisfied"), allow_none=True)
+    # 满意 / 基本满意 / 说不清楚 / 不太满意 / 不满意 (the national form's five levels)
+    self_rated_health = Choice(("satisfied", "fairly_satisfied", "unsure",
+                                "fairly_unsatisfied", "unsatisfied"), allow_none=True)
     self_care_score = Int(lo=0, hi=30, allow_none=True)
     cognition_screen = Choice(("negative", "positive"), allow_none=True)
     mood_screen = Choice(("negative", "positive"), allow_none=True)

@@ -245,3 +245,41 @@ def test_refuses_a_non_empty_database(demo):
 def test_generation_is_fast(demo):
     """The whole township is generated well within the 30 s budget."""
     assert demo[1]["elapsed"] < 30
+
+
+def test_demo_data_passes_the_servers_own_validation(session):
+    """The demo is data a doctor could have entered: every household, resident and record
+    loads through the same schemas the API and sync use (so editing it never trips over a
+    value the forms would refuse)."""
+    from marshmallow import ValidationError
+    from sqlalchemy.orm import with_polymorphic
+
+    from server.models import Household, Resident, ServiceRecord
+    from server.schemas.people import HouseholdSchema, ResidentSchema
+    from server.schemas.records import load_record
+    from server.services.serialize import jsonable, resident_dict, row_dict
+
+    def body(row: dict, fields) -> dict:
+        return {k: jsonable(v) for k, v in row.items() if k in fields and v is not None}
+
+    problems = []
+    for schema, rows in ((HouseholdSchema(), session.scalars(sa.select(Household))),
+                         (ResidentSchema(), session.scalars(sa.select(Resident)))):
+        for obj in rows:
+            data = resident_dict(obj) if isinstance(obj, Resident) else row_dict(obj)
+            data.pop("conditions", None)
+            try:
+                schema.load(body(data, schema.fields))
+            except ValidationError as e:
+                problems.append((type(obj).__name__, e.messages))
+    poly = with_polymorphic(ServiceRecord, "*")
+    for record in session.scalars(sa.select(poly)):
+        data = row_dict(record)
+        try:
+            from server.schemas.records import SCHEMAS
+
+            load_record(body(data, SCHEMAS[record.kind]().fields))
+        except ValidationError as e:
+            problems.append((record.kind, e.messages))
+    summary = sorted({(kind, field) for kind, messages in problems for field in messages})
+    assert summary == [], (summary, problems[:3])

@@ -50,7 +50,10 @@ CASES = [
     ("hypertension_followup", {"sbp": 110, "dbp": 130}, "dbp", "dbp_not_below_sbp"),
     ("hypertension_followup", {"sbp": "150"}, "sbp", "type"),
     ("hypertension_followup", {"sbp": 150.5}, "sbp", "type"),
-    ("hypertension_followup", {"sbp": None}, "sbp", "null"),
+    ("hypertension_followup", {"sbp": None}, "sbp", "required"),
+    ("hypertension_followup", {"dbp": ...}, "dbp", "required"),
+    ("diabetes_followup", {"fasting_glucose": ..., "mode": "clinic"}, "fasting_glucose",
+     "required"),
     ("diabetes_followup", {"fasting_glucose": 0.9}, "fasting_glucose", "range"),
     ("diabetes_followup", {"fasting_glucose": 35.1}, "fasting_glucose", "range"),
     ("diabetes_followup", {"fasting_glucose": True}, "fasting_glucose", "type"),
@@ -163,3 +166,14 @@ def test_html_and_sql_like_text_is_stored_as_text(app, client, town):
     assert got.get_json()["referral_to"] == "<b>县医院</b>"
     # The residents table is still there and answers.
     assert client.get("/api/residents").status_code == 200
+
+
+def test_a_phone_follow_up_may_lack_measurements(app, client, town):
+    login(client, "doctor_a")
+    for kind, drop in (("hypertension_followup", ("sbp", "dbp")),
+                       ("diabetes_followup", ("fasting_glucose", "sbp", "dbp"))):
+        body = valid_record(kind, town)
+        body["mode"] = "phone"
+        for key in drop:
+            body.pop(key, None)
+        assert client.post("/api/records", json=body).status_code == 201
