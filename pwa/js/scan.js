@@ -66,17 +66,18 @@ export function findByCode(residents, text) {
     if (!fallbackOk(code)) return { status: 'bad_check' };
     field = 'card_fallback';
   }
-  for (const r of residents) {
+  const all = [...residents]; // may be a Map iterator: read it once
+  for (const r of all) {
     if (r[field] === code) return { status: 'active', resident: r, code };
   }
-  for (const r of residents) {
+  for (const r of all) {
     if ((r.cards_revoked || []).includes(code)) return { status: 'revoked', code };
   }
   return { status: 'not_here', code };
 }
 
 const MESSAGES = {
-  revoked: '此卡已挂失作废，不能再使用。请用姓名查找居民，或到卫生院补办的新卡。',
+  revoked: '此卡已挂失作废，不能再使用：请改用补办的新卡，或用姓名查找居民。',
   not_here: '本机没有这张卡：可能是其他村居民的卡、尚未绑定的空白卡，或新发的卡还没同步。',
   bad_check: '卡号校验不对，请逐个字符核对（共9位）。',
   foreign: '这不是居民健康卡的二维码。',
@@ -182,7 +183,7 @@ export function scanView(view, mode, residentId) {
     style: 'width:100%;max-height:55vh;background:#000;border-radius:10px;object-fit:cover' });
   video.setAttribute('playsinline', '');
   const input = h('input#card-input', { type: 'text', inputmode: 'text', autocomplete: 'off',
-    autocapitalize: 'characters', placeholder: '或输入卡号，如 ABCD-EFGH-K', maxlength: '14' });
+    autocapitalize: 'characters', placeholder: '或输入卡号', maxlength: '14' });
   let stop = null;
   let busy = false;
   const say = (text, kind = 'bad') => { status.textContent = text; status.className = 'form-status ' + kind; };
@@ -226,14 +227,23 @@ export function scanView(view, mode, residentId) {
     runSync('saved');
   };
 
-  const typed = h('button.primary#card-find', { type: 'button', onclick: () => onCode(input.value) }, '查找');
+  // The camera reads the same card many times a second: answer each card once, so its
+  // message stays put and a code typed meanwhile is not overwritten.
+  let lastRead = '';
+  const onCamera = (text) => {
+    if (busy || text === lastRead) return;
+    lastRead = text;
+    onCode(text);
+  };
+
+  const typed = h('button.primary#card-find', { type: 'button', style: 'white-space:nowrap', onclick: () => onCode(input.value) }, '查找');
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter') onCode(input.value); });
   mount(view, h('h2.title', null, linking ? `为 ${linking.name} 绑定居民卡` : '扫码找居民'),
     h('section.card', null, video, status),
     linking ? h('p.muted', null, '扫描一张空白的居民健康卡；同步后该居民原来的卡作废。')
       : h('section.card', null, h('div', { style: 'display:flex;gap:.5rem' }, input, typed)));
   document.body.dataset.scan = 'scanning';
-  startScanner(video, onCode).then((s) => {
+  startScanner(video, onCamera).then((s) => {
     if (location.hash.startsWith('#/scan')) stop = s; else s();
   }).catch(() => say(MESSAGES.camera));
   window.addEventListener('hashchange', () => { if (stop) stop(); }, { once: true });
