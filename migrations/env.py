@@ -101,6 +101,7 @@ def run_migrations_online():
             # Batch migrations copy and drop tables; SQLite's foreign-key enforcement (on
             # for the app, server/extensions.py) would cascade or refuse those drops.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction so Alembic owns its own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
