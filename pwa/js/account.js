@@ -76,10 +76,12 @@ async function firstDownload(view) {
   let n = 0;
   const count = h('p#download-count', null, t('download.done', { n }));
   mount(view, h('div.card.center', null, h('h2', null, t('download.title')), h('div.spinner'), count));
+  const started = performance.now();
   await runSync('download', (response) => {
     n += (response.changes || []).length;
     count.textContent = t('download.done', { n });
   });
+  performance.measure('first-download', { start: started, end: performance.now() });
 }
 
 /**
@@ -90,6 +92,7 @@ async function firstDownload(view) {
 export function showUnlock(view, done) {
   let usePassword = false;
   const input = pinInput('unlock-pin');
+  performance.mark('unlock-shown');
   const err = h('p.err', { role: 'alert' });
   const submit = async () => {
     const fails = Number(localStorage.getItem(FAIL_KEY) || 0);

@@ -84,10 +84,14 @@ export async function unlock(secret) {
   const keys = await db.get('meta', 'keys');
   if (!keys) return false;
   const box = /^\d{6}$/.test(secret) ? keys.pin : keys.password;
+  const started = performance.now();
   const key = await unwrapDataKey(box, secret);
   if (!key) return false;
   data.key = key;
+  const unwrapped = performance.now();
   await loadAll();
+  performance.measure('unlock-key', { start: started, end: unwrapped });
+  performance.measure('unlock-load', { start: unwrapped, end: performance.now() });
   return true;
 }
 
@@ -250,7 +254,7 @@ export function saveLocal(entity, value, opts = {}) {
     if (replaced) data.outbox.delete(replaced.op_id);
     data.outbox.set(op.op_id, op);
     data.revision += 1;
-    data.lastSaveMs = performance.now() - started;
+    performance.measure('save-local', { start: started, end: performance.now() }); // docs/benchmarks.md
     return op;
   });
 }
@@ -288,6 +292,7 @@ export async function pendingOps(limit) {
 export function applyPlan(plan) {
   return serial(async () => {
     await loadPinyin();
+    const started = performance.now();
     const touched = new Set();
     const removeOps = new Set(plan.remove);
     const changedOps = [];
@@ -347,6 +352,7 @@ export function applyPlan(plan) {
     data.notices.push(...plan.notices);
     data.state = state;
     data.revision += 1;
+    performance.measure('apply-plan', { start: started, end: performance.now() });
   });
 }
 

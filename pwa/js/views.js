@@ -60,7 +60,7 @@ function home(view) {
     section('elderly', t('home.elderly'), work.elderly, (x) => residentLine(x.resident)),
     section('urgent', t('home.urgent'), work.urgent, (x) => residentLine(x.resident,
       h('span.tag.bad', null, x.flags.length ? x.flags.map((f) => f.value).join('/') : '转诊'))));
-  data.lastHomeMs = performance.now() - started;
+  performance.measure('home-render', { start: started, end: performance.now() });
   document.body.dataset.ready = 'home';
 }
 
@@ -79,7 +79,7 @@ async function search(view) {
     }
     const started = performance.now();
     const hits = index.search(input.value);
-    data.lastSearchMs = performance.now() - started;
+    performance.measure('search', { start: started, end: performance.now() });
     count.textContent = input.value.trim() ? (hits.length ? t('search.count', { n: hits.length }) : t('search.none')) : '';
     mount(results, hits.map((r) => residentLine(r, mask(r.national_id, 6) || mask(r.phone))));
   };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { buildRequest, planResponse, syncNow, PROTOCOL, MAX_PUSH } from '../js/sync.js';
 
 const op = (n, extra = {}) => ({ op_id: `op-${n}`, device_counter: n, entity: 'record', action: 'create',
@@ -87,27 +87,43 @@ test('a failed request leaves the outbox as it was', async () => {
 
 // ---- the golden vectors shared with the Python client (sync/vectors/) --------------------
 
-const VECTORS = new URL('../../sync/vectors/', import.meta.url);
-const vectorFiles = existsSync(VECTORS) ? readdirSync(VECTORS).filter((f) => f.endsWith('.json')).sort() : [];
-
-for (const file of vectorFiles) {
-  const vector = JSON.parse(readFileSync(new URL(file, VECTORS), 'utf8'));
-  const exchanges = Array.isArray(vector.exchanges) ? vector.exchanges : [vector];
-  exchanges.forEach((ex, i) => {
-    if (!ex.request || !ex.response || !Array.isArray(ex.request.push)) return;
-    test(`vector ${file} #${i}: the phone's request and its reading of the response`, () => {
-      const req = ex.request;
-      const rebuilt = buildRequest({ cursor: req.cursor, referenceVersion: req.reference_version,
-        ops: req.push, deviceTime: req.device_time, pullLimit: req.pull_limit });
-      assert.deepEqual(rebuilt.push, req.push.map((o) => ({ ...o, device_time: o.device_time ?? undefined })));
-      if (ex.response.protocol !== PROTOCOL) return; // an error response (e.g. 401): nothing to plan
-      const plan = planResponse(req.push, ex.response);
-      const byStatus = (s) => (ex.response.results || []).filter((r) => s.includes(r.status)).map((r) => r.op_id);
-      assert.deepEqual(plan.remove, byStatus(['accepted', 'duplicate', 'merged', 'conflict']));
-      assert.deepEqual(plan.rejected.map((r) => r.op_id), byStatus(['rejected']));
-      assert.equal(plan.cursor, ex.response.cursor);
-      assert.equal(plan.reset, Boolean(ex.response.reset));
-      assert.deepEqual(plan.changes, ex.response.changes || []);
-    });
+// The shared conversation (sync/vectors/v1.json): replay every case through planResponse
+// with a minimal local state that applies the plan as store.applyPlan does, and compare
+// with the state the vectors say a client must hold afterwards.
+const V1 = new URL('../../sync/vectors/v1.json', import.meta.url);
+if (existsSync(V1)) {
+  const golden = JSON.parse(readFileSync(V1, 'utf8'));
+  const tracksRecords = golden.cases.some((c) => Object.keys(c.client_after.entities).some((k) => k.startsWith('record:')));
+  test('golden conversation v1: the phone ends each case in the state the vectors require', () => {
+    const entities = new Map();
+    const outbox = new Map();
+    let cursor = 0;
+    for (const c of golden.cases) {
+      for (const o of c.request.push) if (!outbox.has(o.op_id)) outbox.set(o.op_id, { ...o, status: 'pending' });
+      const ops = c.request.push;
+      const body = buildRequest({ cursor: c.request.cursor, referenceVersion: c.request.reference_version,
+        ops, deviceTime: c.request.device_time, pullLimit: c.request.pull_limit });
+      assert.deepEqual(body.push, ops.map((o) => wireKeys(o)), `${c.name}: request ops`);
+      assert.equal(body.protocol, c.request.protocol);
+      const plan = planResponse(ops, c.response);
+      for (const id of plan.remove) outbox.delete(id);
+      for (const r of plan.rejected) outbox.get(r.op_id).status = 'rejected';
+      for (const s of plan.stored) entities.set(`${s.entity}:${s.id}`, s.version);
+      for (const ch of plan.changes) {
+        if (ch.op === 'upsert') entities.set(`${ch.entity}:${ch.id}`, ch.version);
+        else entities.delete(`${ch.entity}:${ch.id}`);
+      }
+      cursor = plan.reset ? 0 : plan.cursor;
+      const mine = Object.fromEntries([...entities].filter(([k]) => tracksRecords || !k.startsWith('record:')));
+      assert.deepEqual(mine, c.client_after.entities, `${c.name}: entity versions`);
+      assert.deepEqual([...outbox.values()].map((o) => ({ op_id: o.op_id, status: o.status })),
+        c.client_after.outbox, `${c.name}: outbox`);
+      assert.equal(cursor, c.client_after.cursor, `${c.name}: cursor`);
+    }
   });
+}
+
+function wireKeys(o) {
+  return { op_id: o.op_id, device_counter: o.device_counter, entity: o.entity, action: o.action, id: o.id,
+    base_version: o.base_version, device_time: o.device_time, data: o.data };
 }
