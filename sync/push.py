@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, with_polymorphic
 
 from server.models import Device, Household, Resident, ServiceRecord, SyncReceipt, User
 from server.problems import ApiError, field_errors
+from server.schemas.fast import loader
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.schemas.records import load_record
 from server.services import people
@@ -26,6 +27,7 @@ from sync.changelog import Writer, dumps
 from sync.protocol import OpEnvelope
 
 _ENVELOPE = OpEnvelope()
+_load_envelope = loader(_ENVELOPE)
 
 
 class Rejected(Exception):
@@ -96,7 +98,7 @@ class _Push:
         """One op → one result (accepted, duplicate, merged, conflict or rejected)."""
         op_id_text = raw.get("op_id") if isinstance(raw, dict) else None
         try:
-            op = _ENVELOPE.load(raw)
+            op = _load_envelope(raw)
         except ValidationError as e:
             return {"op_id": op_id_text, "id": raw.get("id") if isinstance(raw, dict) else None,
                     "status": "rejected", "errors": field_errors(e.messages)}

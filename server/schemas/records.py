@@ -26,6 +26,7 @@ from server.schemas.base import (
     validate_not_future,
     validate_plausible_past,
 )
+from server.schemas.fast import loader
 
 LEVELS = ("good", "fair", "poor")
 SALT = ("light", "moderate", "heavy")
@@ -253,6 +254,7 @@ SCHEMAS: dict[str, type[RecordSchema]] = {
     "elderly_health_check": ElderlyHealthCheckSchema,
 }
 _INSTANCES = {kind: cls() for kind, cls in SCHEMAS.items()}
+_LOADERS = {kind: loader(schema) for kind, schema in _INSTANCES.items()}
 
 
 def load_record(data: object) -> dict:
@@ -262,4 +264,4 @@ def load_record(data: object) -> dict:
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in _INSTANCES:
         raise ValidationError({"kind": ["choice|记录类型无效"]})
-    return _INSTANCES[kind].load(data)
+    return _LOADERS[kind](data)
