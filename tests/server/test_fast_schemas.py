@@ -31,7 +31,7 @@ def _mutations():
         st.sampled_from(range(len(TRICKY))) | st.just(-1)), max_size=4)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(kind=st.sampled_from(KINDS), changes=_mutations())
 def test_fast_loader_agrees_with_marshmallow_on_records(kind, changes):
     schema = SCHEMAS[kind]()
