@@ -89,9 +89,9 @@ def generate_township(session, rng: random.Random, county_id: int, n: int, resid
         doctors.append(doctor.id)
     session.add(User(username=f"admin{n}", password_hash="x", full_name="admin", role=ROLE_ADMIN,
                      township_id=tw.id))
-    households, people, conds = [], [], []
+    households, people = [], []
     patients: dict[str, list] = {"hypertension": [], "diabetes": []}
-    elders, children, with_hh = [], [], []
+    elders, children = [], []
     hh_rows, res_rows, cond_rows = [], [], []
     for i in range(residents):
         vi = i * VILLAGES // residents
@@ -116,7 +116,6 @@ def generate_township(session, rng: random.Random, county_id: int, n: int, resid
             "created_at": NOW, "updated_at": NOW, "residence_type": "registered",
             "pregnant": False, "version": 1})
         people.append((rid, vi))
-        with_hh.append(households[-1][0])
         age = TODAY.year - born.year
         if age >= 35:
             for cond, share in (("hypertension", 0.30), ("diabetes", 0.10)):

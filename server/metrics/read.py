@@ -211,6 +211,12 @@ def overdue_list(session: Session, township_id: int, village_id: int | None = No
     return [dict(row._mapping) for row in session.execute(stmt)]
 
 
+def overdue_count(session: Session, township_id: int) -> int:
+    """How many patients are on the township's overdue list."""
+    return session.scalar(select(func.count()).select_from(OverduePatient)
+                          .where(OverduePatient.township_id == township_id)) or 0
+
+
 def today_periods(today: dt.date) -> dict:
     """The period keys a page offers by default: this month, quarter and year."""
     return {"month": f"{today.year}-{today.month:02d}",

@@ -98,6 +98,7 @@ def quality():
     return render_template("township/quality.html", summary=summary, check=check,
                            flags=flags, names=_village_names(), samples=samples, calls=calls,
                            overdue=read.overdue_list(db.session, tid, limit=200),
+                           overdue_total=read.overdue_count(db.session, tid),
                            period=current_period("quarter"), doctors=_doctor_names())
 
 
