@@ -184,6 +184,8 @@ class _Push:
         if record.doctor_id != self.user.id:
             raise _reject("id", "not_author", "只能由记录人本人更正或作废")
         if record.deleted_at is not None:
+            if op["action"] == "delete":  # voided already (by another of the author's phones)
+                return {"status": "duplicate", "version": record.version}
             raise _reject("id", "voided", "该记录已作废")
         scope_village = self._scope_village(record)
         if op["action"] == "delete":

@@ -152,7 +152,8 @@ def _assert_converged(world: World, tmp) -> None:
         fresh[username] = ref
     for (username, n), phone in zip(DEVICES, world.phones, strict=True):
         assert [p for p in phone.pending() if p["status"] == "pending"] == []
-        assert [p for p in phone.pending() if p["status"] == "rejected"] == [], phone.pending()
+        assert [p for p in phone.pending() if p["status"] == "rejected"] == [], \
+            [(p["action"], p["errors"]) for p in phone.pending()]
         server = fresh[username]
         for entity in ("household", "resident", "record"):
             mine, theirs = phone.all(entity), server.all(entity)

@@ -233,3 +233,16 @@ def test_purged_tombstones_send_old_devices_back_to_a_fresh_pull(app, town, phon
     a2.sync()  # told to re-initialise; the voided record is gone all the same
     assert a2.last_response is not None and rec not in a2.all("record")
     assert len(a2.all("resident")) == 1
+
+
+def test_voiding_twice_from_two_phones_is_a_duplicate_not_an_error(app, town, phone):
+    a, a2 = phone(name="a"), phone(name="a2")
+    rec = a.create("record", record_body(town, "hypertension_followup"))
+    a.sync()
+    a2.sync()
+    a.void(rec)
+    a2.void(rec)
+    a.sync()
+    a2.sync()
+    assert a2.pending() == []
+    assert [r["status"] for r in a2.results().values()][-1] == "duplicate"
