@@ -1,6 +1,8 @@
 """The application factory."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from server import cli, errors, security
@@ -26,7 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.api import audit, openapi, people, records
     from server.api import sync as sync_api
     from server.auth import current, views
-    from server.web import pages
+    from server.cards import views as cards
+    from server.web import pages, pwa
 
     app.before_request(current.load_caller)
     app.register_blueprint(views.bp)
@@ -37,13 +40,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(township.bp)
-    app.register_blueprint(__import__("server.cards.views", fromlist=["bp"]).bp)  # QR cards
-    app.register_blueprint(__import__("server.web.pwa", fromlist=["bp"]).bp)  # phone app /app/
+    app.register_blueprint(cards.bp)  # QR cards, /api/cards
+    app.register_blueprint(pwa.bp)  # the phone app, /app/
 
     return app
 
 
-def _migrations_dir():
-    from pathlib import Path
-
+def _migrations_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "migrations"
