@@ -99,7 +99,8 @@ def reference_data(session: Session, user: User) -> dict[str, Any]:
     ]
     return {
         "user": {"id": user.id, "username": user.username, "full_name": user.full_name,
-                 "role": user.role, "township_id": user.township_id},
+                 "role": user.role, "township_id": user.township_id,
+                 "village_ids": sorted(ids)},
         "villages": villages, "vaccine_schedule": schedule, "targets": targets,
         "settings": settings, "doctors": doctors,
     }
