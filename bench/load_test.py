@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -176,7 +175,8 @@ def reconcile(database_url: str, results: dict) -> dict:
             select(func.count()).select_from(
                 select(SyncChange.op_id).where(SyncChange.op_id.is_not(None))
                 .group_by(SyncChange.op_id).having(func.count() > 1).subquery())).scalar()
-        receipts = conn.execute(select(func.count(SyncReceipt.op_id))).scalar()
+        receipts = conn.execute(select(func.count(SyncReceipt.op_id))).scalar() + \
+            conn.execute(select(func.count(SyncChange.op_id.distinct()))).scalar()
     engine.dispose()
     return {"made": len(made), "distinct_made": len(set(made)),
             "lost": len(set(made) - stored), "duplicated": doubled_ops + (len(made) -

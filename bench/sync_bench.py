@@ -494,9 +494,12 @@ def reconcile(db_path: Path, loop_pusher: Phone, slow_pushers: list[Phone],
     op_hexes = [uuid.UUID(o).hex for o in op_ids]
     for i in range(0, len(op_hexes), 900):
         chunk = op_hexes[i:i + 900]
+        marks = ",".join("?" * len(chunk))
+        # An op's receipt is its sync_receipts row, or (an accepted record op) its change row.
         receipts += server.execute(
-            f"SELECT count(*) FROM sync_receipts WHERE op_id IN ({','.join('?' * len(chunk))})",
-            chunk).fetchone()[0]
+            f"SELECT count(*) FROM (SELECT op_id FROM sync_receipts WHERE op_id IN ({marks}) "
+            f"UNION SELECT op_id FROM sync_changes WHERE op_id IN ({marks}))",
+            chunk + chunk).fetchone()[0]
     if receipts != len(op_ids):
         problems.append(f"{receipts} receipts for {len(op_ids)} acknowledged ops")
         lost += max(0, len(op_ids) - receipts)

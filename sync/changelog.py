@@ -39,6 +39,7 @@ class Writer:
         self.rows: list[dict[str, Any]] = []
         self.now = now_utc()
         self.seq_of_op: dict[uuid.UUID, int] = {}
+        self.logged: list[dict[str, Any]] = []  # every row appended: {"status"}
 
     def append(self, entity: str, entity_id: uuid.UUID, village_id: int, op: str,
                version: int, payload: dict | str, *, status: str = "server",
@@ -65,6 +66,7 @@ class Writer:
         })
         if op_id is not None:
             self.seq_of_op[op_id] = self.last
+        self.logged.append({"status": status if op_id is not None else "server"})
         return self.last
 
     def mark(self) -> int:
@@ -75,6 +77,7 @@ class Writer:
     def restore(self, mark: int) -> None:
         """Forget seqs handed out since `mark` (their rows were rolled back)."""
         self.rows = [r for r in self.rows if r["seq"] <= mark]
+        self.logged = self.logged[:len(self.logged) - (self.last - mark)]
         self.last = mark
 
     def _flush_rows(self) -> None:

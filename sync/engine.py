@@ -33,8 +33,14 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     skew = None
     if req.get("device_time") is not None:
         skew = round((req["device_time"] - received_at).total_seconds())
-    page = changes_since(session, user, device.id if device else None, req["cursor"],
-                         req["pull_limit"])
+    if results and req["cursor"] == results.counter_at_lock and results.only_own_accepted \
+            and device is not None:
+        # Up to date when the push began, and all it logged is its own, accepted as sent:
+        # nothing after its cursor is news to it (docs/sync-protocol.md).
+        page = {"changes_json": [], "cursor": results.last_seq, "more": False, "reset": False}
+    else:
+        page = changes_since(session, user, device.id if device else None, req["cursor"],
+                             req["pull_limit"])
     reference = None
     ref = reference_data(session, user)
     version = reference_version(ref)

@@ -14,7 +14,15 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, with_polymorphic
 
-from server.models import Device, Household, Resident, ServiceRecord, SyncReceipt, User
+from server.models import (
+    Device,
+    Household,
+    Resident,
+    ServiceRecord,
+    SyncChange,
+    SyncReceipt,
+    User,
+)
 from server.problems import ApiError, field_errors
 from server.schemas.fast import loader
 from server.schemas.people import HouseholdSchema, ResidentSchema
@@ -47,9 +55,22 @@ def apply_push(session: Session, user: User, device: Device | None,
     """Apply `raw_ops` in order and return one result per op. The caller commits."""
     push = _Push(session, user, device)
     push.prefetch(raw_ops)
-    results = [push.apply(raw) for raw in raw_ops]
+    results = PushOutcome(push.apply(raw) for raw in raw_ops)
     push.finish()
+    results.counter_at_lock = push.counter_at_lock
+    results.last_seq = push.writer.last
+    results.only_own_accepted = all(r["status"] == "accepted" for r in push.writer.logged)
     return results
+
+
+class PushOutcome(list):
+    """The per-op results, plus what the pull that follows may skip: when the device was
+    up to date at the lock and every change logged was its own accepted op, there is
+    nothing after its cursor that it does not already hold."""
+
+    counter_at_lock: int = 0
+    last_seq: int = 0
+    only_own_accepted: bool = False
 
 
 class _Push:
@@ -65,6 +86,8 @@ class _Push:
         self.receipts: list[dict[str, Any]] = []
         self.done: dict[uuid.UUID, dict[str, Any]] = {}  # op_id -> result, this push
         self.stored: dict[uuid.UUID, str] = {}  # op_id -> result of an earlier push
+        self.stored_records: dict[uuid.UUID, dict[str, Any]] = {}  # receipts in the log
+        self.counter_at_lock = self.writer.last
         self.existing_records: set[uuid.UUID] = set()
 
     def prefetch(self, raw_ops: list[Any]) -> None:
@@ -86,6 +109,14 @@ class _Push:
             self.stored.update((op_id, result) for op_id, result in self.session.execute(
                 select(SyncReceipt.op_id, SyncReceipt.result)
                 .where(SyncReceipt.op_id.in_(chunk))))
+            for op_id, eid, version, seq in self.session.execute(
+                select(SyncChange.op_id, SyncChange.entity_id, SyncChange.version,
+                       SyncChange.seq)
+                .where(SyncChange.op_id.in_(chunk), SyncChange.entity == "record",
+                       SyncChange.status == "accepted")):
+                self.stored_records[op_id] = {"op_id": str(op_id), "id": str(eid),
+                                              "status": "accepted", "version": version,
+                                              "seq": seq}
         for chunk in _chunks(record_ids):
             self.existing_records.update(self.session.scalars(
                 select(ServiceRecord.id).where(ServiceRecord.id.in_(chunk))))
@@ -106,6 +137,8 @@ class _Push:
             return self.done[op["op_id"]]
         if op["op_id"] in self.stored:
             return json.loads(self.stored[op["op_id"]])
+        if op["op_id"] in self.stored_records:
+            return self.stored_records[op["op_id"]]
         try:
             result = self._dispatch(op)
         except Rejected as e:
@@ -117,9 +150,11 @@ class _Push:
                 "_op": [{"code": e.code, "message": e.message}]}}
         result = {"op_id": str(op["op_id"]), "id": str(op["id"]), **result}
         self.done[op["op_id"]] = result
-        self.receipts.append({"op_id": op["op_id"], "device_id": self.device_id,
-                              "status": result["status"], "result": dumps(result),
-                              "received_at": self.writer.now})
+        if op["entity"] != "record" or result["status"] != "accepted":
+            # An accepted record op's change row (op_id, version, seq) is its receipt.
+            self.receipts.append({"op_id": op["op_id"], "device_id": self.device_id,
+                                  "status": result["status"], "result": dumps(result),
+                                  "received_at": self.writer.now})
         return result
 
     def _dispatch(self, op: dict) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class SyncChange(Base):
     payload: Mapped[str] = mapped_column(Text)  # the entity's JSON after this change
     superseded: Mapped[bool] = mapped_column(default=False)
     # Where it came from: the phone's op (NULL for server-side changes and evictions).
-    op_id: Mapped[uuid.UUID | None]
+    # The op that made it; for an accepted record op this row is also its receipt.
+    op_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     device_counter: Mapped[int | None] = mapped_column(BigInteger)
     base_version: Mapped[int | None]

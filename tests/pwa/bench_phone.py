@@ -28,14 +28,23 @@ from server import create_app
 from server.auth.passwords import hash_password
 from server.extensions import db
 from server.models import (
-    RECORD_CLASSES, ROLE_DOCTOR, County, Household, Resident, ResidentCondition, Township, User,
-    Village, VillageClinic,
+    RECORD_CLASSES,
+    ROLE_DOCTOR,
+    County,
+    Household,
+    Resident,
+    ResidentCondition,
+    Township,
+    User,
+    Village,
+    VillageClinic,
 )
 from server.validation.idcard import check_char
 from sync.changelog import backfill
 from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓"
+            "曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈")
 GIVEN = "建国秀英桂兰玉华志强明芳军丽红伟静敏燕艳霞平刚勇杰涛斌超辉鹏华飞玲婷雪梅兰琴云峰磊亮宇浩"
 PIN = "246810"
 

@@ -8,7 +8,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Household, Resident, ServiceRecord
-from tests.pwa.helpers import first_login, poll, save, unlock, unsynced, wait_all_synced
+from tests.pwa.helpers import first_login, save, unlock, unsynced, wait_all_synced
 
 pytestmark = pytest.mark.browser
 

@@ -38,15 +38,16 @@ def test_new_version_rolls_out_and_keeps_the_outbox(app, town, live_server, phon
         version = new_cache.removeprefix("cunyi-app-")
         served = page.evaluate("() => fetch('./version.json').then(r => r.json())")
         assert served["version"] == version
-        assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL").endswith("/app/sw.js")
+        script = page.evaluate("() => navigator.serviceWorker.controller.scriptURL")
+        assert script.endswith("/app/sw.js")
         # Every cached file is of the new version: none left over from the old one.
-        versions = page.evaluate("""async () => {
-            const cache = await caches.open(%r);
+        versions = page.evaluate("""async (name) => {
+            const cache = await caches.open(name);
             const keys = await cache.keys();
             const tags = await Promise.all(keys.map(async (k) =>
                 (await cache.match(k)).headers.get('X-App-Version')));
             return [...new Set(tags)];
-        }""" % new_cache)
+        }""", new_cache)
         assert versions == [version]
         unlock(page, live_server)  # the outbox survived the update and now goes up
         wait_all_synced(page)
