@@ -23,6 +23,7 @@ Prints a table and, as its last line, a JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import multiprocessing as mp
 import os
@@ -42,7 +43,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from pgcluster import cluster, free_port  # noqa: E402
 
-from sync.client import HttpTransport, SyncClient, SyncError  # noqa: E402
+from sync.client import HttpTransport, ServerRefused, SyncClient, SyncError  # noqa: E402
 
 SLOWLINK = ROOT.parent / "shared" / "anchors" / "slowlink.py"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -62,7 +63,12 @@ class TimedTransport(HttpTransport):
         if path == "/api/sync":
             self.last = (path, body, headers)
         started = time.perf_counter()
-        result = super().post(path, body, headers)  # a cut raises: only answers are timed
+        try:
+            result = super().post(path, body, headers)  # a cut raises: only answers are timed
+        finally:
+            # A phone on a mobile network rarely keeps a connection between syncs (NAT
+            # timeouts, radio sleep): a new connection each time, each one the link may cut.
+            self.close()
         if path == "/api/sync":
             self.latencies.append(time.perf_counter() - started)
         return result
@@ -87,7 +93,8 @@ def phone_life(n: int, username: str, workdir: str, link_url: str, direct_url: s
     """One phone: enrol, work and sync until the deadline, then settle directly."""
     rng = random.Random(seed)
     latencies: list[float] = []
-    stats = {"syncs": 0, "cuts": 0, "replays": 0, "made": [], "edits": 0, "errors": []}
+    stats = {"syncs": 0, "cuts": 0, "replays": 0, "made": [], "edits": 0, "errors": [],
+             "refused": []}
     # The first full pull of the villages is timed apart: it is not a routine sync.
     initial: list[float] = []
     phone = SyncClient(os.path.join(workdir, f"phone{n}.sqlite"),
@@ -114,6 +121,9 @@ def phone_life(n: int, username: str, workdir: str, link_url: str, direct_url: s
             try:
                 phone.sync()
                 stats["syncs"] += 1
+            except ServerRefused as e:  # the server answered with an error: not a cut
+                stats["refused"].append(f"{e.status} {str(e.body)[:200]}")
+                phone.transport.close()
             except SyncError:
                 stats["cuts"] += 1
                 phone.transport.close()
@@ -213,6 +223,8 @@ def main() -> None:
             procs.append(subprocess.Popen(
                 [sys.executable, str(SLOWLINK), "--listen", str(link), "--to", str(web),
                  "--rtt-ms", "0", "--kbps", "0", "--drop-rate", str(args.drop_rate),
+                 # Cut within the first 4 KiB: a routine sync is only a few KiB each way.
+                 "--cut-max-bytes", "4096",
                  "--seed", str(args.seed), "--stats", str(stats_port)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             wait_port(web)
@@ -264,6 +276,7 @@ def main() -> None:
         "left_pending": sum(r.get("pending", 0) for r in results.values()),
         "rejected": sum(r.get("rejected", 0) for r in results.values()),
         "phone_errors": len(errors),
+        "server_refusals": sum(len(r["refused"]) for r in results.values()),
         "lost": figures["lost"], "duplicated": figures["duplicated"],
     }
     width = max(map(len, out))
@@ -274,6 +287,9 @@ def main() -> None:
         print("phone error:", e)
     for r in [x for res in results.values() for x in res.get("rejections", [])][:5]:
         print("rejected:", r)
+    refusals = collections.Counter(x[:80] for res in results.values() for x in res["refused"])
+    for text, n in refusals.most_common(5):
+        print(f"server refused {n}x: {text}")
     print(json.dumps(out))
 
 

@@ -67,6 +67,7 @@ class HttpTransport:
         if self.cookie:
             headers["Cookie"] = self.cookie
         for attempt in (0, 1):
+            reused = self.conn is not None
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
@@ -76,7 +77,10 @@ class HttpTransport:
                 break
             except (ConnectionError, http.client.HTTPException, OSError) as e:
                 self.close()
-                if attempt == 1 or not isinstance(e, http.client.RemoteDisconnected):
+                # A kept-alive connection the server has since closed fails at once: try
+                # once more on a fresh one. Safe even if the request had arrived: every
+                # request of the protocol is idempotent.
+                if attempt == 1 or not reused or isinstance(e, TimeoutError):
                     raise SyncError(f"network: {type(e).__name__}: {e}") from e
         cookie = response.getheader("Set-Cookie")
         if cookie:
