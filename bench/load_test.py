@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,7 +150,8 @@ def phone_life(n: int, username: str, workdir: str, link_url: str, direct_url: s
         stats["rejections"] = [f"{p['entity']} {p['action']}: {p['errors']}" for p in rejected]
         stats["acked_ops"] = list(phone.results())
     except Exception as e:  # noqa: BLE001 - report, do not hide, a phone that died
-        stats["errors"].append(f"{type(e).__name__}: {e}")
+        stats["errors"].append(f"{type(e).__name__}: {e} "
+                               f"{traceback.format_exc(limit=-3).splitlines()[-4:]}")
     stats["latencies"] = latencies
     stats["initial"] = initial
     out[n] = stats

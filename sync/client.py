@@ -431,12 +431,15 @@ class SyncClient:
         if auth:
             headers["Authorization"] = f"Bearer {self._meta('token')}"
         status, response_headers, data = self.transport.post(path, raw, headers)
-        if response_headers.get("content-encoding") == "gzip":
-            data = gzip.decompress(data)
         try:
+            if response_headers.get("content-encoding") == "gzip":
+                data = gzip.decompress(data)
             parsed = json.loads(data) if data else None
-        except ValueError:
+        except (ValueError, EOFError, OSError):  # cut short on the way (zlib/gzip/json)
             raise SyncError(f"unreadable response ({status})") from None
+        if status < 400 and not isinstance(parsed, dict):
+            # A proxy or a cut link answered with nothing usable: retry later, store nothing.
+            raise SyncError(f"empty or unexpected response ({status})")
         if status == 401 and isinstance(parsed, dict) and parsed.get("code") == "device_revoked":
             raise DeviceRevoked(parsed.get("message", "device revoked"))
         if status >= 400:
