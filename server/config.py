@@ -35,4 +35,9 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
+    # Failed logins from one address (any accounts) within the window before it must wait.
+    LOGIN_MAX_FAILURES_PER_SOURCE = 20
+    # Behind a reverse proxy (nginx), how many proxies set X-Forwarded-For/-Proto: without
+    # it every caller looks like the proxy, and the per-address login limit hits everyone.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261123"))

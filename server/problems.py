@@ -13,6 +13,7 @@ MESSAGES_ZH = {
     "unauthorized": "请先登录",
     "login_failed": "用户名或密码错误",
     "account_locked": "登录失败次数过多，账号已暂时锁定，请稍后再试",
+    "too_many_attempts": "此处登录失败次数过多，请 15 分钟后再试",
     "account_disabled": "账号已停用，请联系乡镇卫生院",
     "device_revoked": "此设备已被停用（可能已挂失），请联系乡镇卫生院管理员",
     "forbidden": "无权访问该数据",

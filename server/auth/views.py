@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request, session
@@ -10,7 +11,7 @@ from server.auth.current import admin_required, hash_token, login_required, new_
 from server.auth.passwords import verify_password
 from server.clock import now_utc
 from server.extensions import db
-from server.models import Device, User
+from server.models import Device, LoginFailure, User
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Str
 from server.services import scope
@@ -40,20 +41,36 @@ def user_dict(user: User) -> dict:
     }
 
 
+def _source() -> str:
+    """Who is knocking, as a hash (an IP address is personal data; a hash still counts)."""
+    address = request.remote_addr or "?"
+    return hashlib.sha256((current_app.config["SECRET_KEY"] + address).encode()).hexdigest()
+
+
 def authenticate(username: str, password: str) -> User:
-    """Check a password, with lockout after repeated failures; raise ApiError on refusal."""
-    user = db.session.scalar(db.select(User).where(User.username == username))
+    """Check a password, with lockout after repeated failures on an account and a limit on
+    failures from one address; raise ApiError on refusal."""
     now = now_utc()
+    window = now - dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+    source = _source()
+    recent = db.session.scalar(db.select(db.func.count(LoginFailure.id)).where(
+        LoginFailure.source == source, LoginFailure.at > window))
+    if recent >= current_app.config["LOGIN_MAX_FAILURES_PER_SOURCE"]:
+        raise ApiError(429, "too_many_attempts")
+    user = db.session.scalar(db.select(User).where(User.username == username))
     if user is not None and user.locked_until is not None and user.locked_until > now:
         raise ApiError(429, "account_locked")
     if user is None or not verify_password(user.password_hash, password):
+        db.session.execute(db.delete(LoginFailure).where(
+            LoginFailure.at < now - dt.timedelta(days=1)))
+        db.session.add(LoginFailure(source=source, at=now))
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
                 minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
                 user.locked_until = now + dt.timedelta(minutes=minutes)
                 user.failed_logins = 0
-            db.session.commit()
+        db.session.commit()
         raise ApiError(401, "login_failed")
     if not user.active:
         raise ApiError(403, "account_disabled")

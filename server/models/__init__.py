@@ -6,6 +6,7 @@ from server.models.admin import (  # noqa: F401
     ROLES,
     County,
     Device,
+    LoginFailure,
     Township,
     User,
     Village,

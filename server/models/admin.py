@@ -113,3 +113,13 @@ class Device(Timestamps, Base):
     revoked_at: Mapped[dt.datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class LoginFailure(Base):
+    """A failed login, by a hash of the caller's address: limits password guessing from one
+    place across many accounts (the per-account lockout covers one account)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256 of the address
+    at: Mapped[dt.datetime] = mapped_column(index=True)

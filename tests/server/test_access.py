@@ -158,3 +158,22 @@ def test_device_records_carry_the_device(client, town, device):
 def test_garbage_token_is_refused(client, town):
     r = client.get("/api/me", headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 401 and r.get_json()["code"] == "unauthorized"
+
+
+def test_many_failures_from_one_address_are_slowed_across_accounts(app, town):
+    app.config["LOGIN_MAX_FAILURES_PER_SOURCE"] = 6
+    try:
+        client = app.test_client()
+        for i in range(6):  # spread over accounts: no single account reaches its lockout
+            r = client.post("/api/auth/login",
+                            json={"username": ["doctor_a", "doctor_b", "staff_a"][i % 3],
+                                  "password": "guess"})
+            assert r.status_code == 401
+        r = client.post("/api/auth/login", json={"username": "doctor_c", "password": PASSWORD})
+        assert r.status_code == 429 and r.get_json()["code"] == "too_many_attempts"
+        other = app.test_client()  # another address is not held back
+        r = other.post("/api/auth/login", json={"username": "doctor_c", "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert r.status_code == 200
+    finally:
+        app.config["LOGIN_MAX_FAILURES_PER_SOURCE"] = 20
