@@ -28,7 +28,7 @@ from server.schemas.fast import loader
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.schemas.records import load_record
 from server.services import people
-from server.services.records import Batch, insert_records, prepare_record
+from server.services.records import Batch, insert_records, prepare_record, publish_new_record
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
@@ -197,8 +197,8 @@ class _Push:
         row = prepare_record(self.batch, data, self.device_id, self.writer.now)
         self.pending.append(row)
         self.pending_ids[row["id"]] = row
-        seq = self.writer.append("record", row["id"], row["village_id"], "upsert", 1, row,
-                                 new=True, user_id=self.user.id, **self._meta(op, "accepted"))
+        seq = publish_new_record(self.writer, self.batch, row, user_id=self.user.id,
+                                 **self._meta(op, "accepted"))
         return {"status": "accepted", "version": 1, "seq": seq}
 
     def _current_record_payload(self, record_id: uuid.UUID) -> dict[str, Any] | None:

@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, with_polymorphic
 
-from server.models import RECORD_CLASSES, Device, Household, Resident, ServiceRecord, User
+from server.models import (
+    RECORD_CLASSES,
+    Device,
+    Household,
+    ResidenceEvent,
+    Resident,
+    ServiceRecord,
+    User,
+)
 from server.problems import ApiError
 from server.services import scope
 from server.services.people import get_resident
@@ -45,15 +53,34 @@ class Batch:
             ):
                 self.households[hid] = vid
 
-    def resident(self, rid: uuid.UUID) -> tuple[int, dt.date]:
-        """(village, birth date) of a resident in scope, or 404."""
+    def resident(self, rid: uuid.UUID, service_date: dt.date | None = None
+                 ) -> tuple[int, dt.date]:
+        """(village where the service counts, birth date) of a resident in scope, or 404.
+
+        A resident who moved out of one of the caller's villages on or after the service
+        date still takes the service there: a doctor who saw them offline before the move
+        was recorded must not lose the record."""
         if rid not in self.residents:
             self.preload({rid}, set())
         found = self.residents.get(rid)
+        if found is not None and found[0] not in self.villages and service_date is not None:
+            moved_from = self.session.scalar(
+                select(ResidenceEvent.from_village_id)
+                .where(ResidenceEvent.resident_id == rid, ResidenceEvent.kind == "transferred",
+                       ResidenceEvent.from_village_id.in_(self.villages),
+                       ResidenceEvent.occurred_on >= service_date)
+                .order_by(ResidenceEvent.id.desc()).limit(1))
+            if moved_from is not None:
+                return moved_from, found[1]
         if found is None or found[0] not in self.villages:
             raise ApiError(404, "not_found", {"resident_id": [{
                 "code": "unknown_resident", "message": "居民不存在或不在您负责的村"}]})
         return found
+
+    def current_village(self, row: dict[str, Any]) -> int:
+        """The village whose devices hold a record: its resident's village now."""
+        found = self.residents.get(row["resident_id"]) if row.get("resident_id") else None
+        return found[0] if found else row["village_id"]
 
     def household(self, hid: uuid.UUID) -> int:
         """Village of a household in scope, or 404."""
@@ -73,7 +100,7 @@ class Batch:
 def resolve_subject(batch: Batch, data: dict[str, Any]) -> None:
     """Fill village_id from the resident or household, check scope and dates in place."""
     if data.get("resident_id"):
-        village_id, born = batch.resident(data["resident_id"])
+        village_id, born = batch.resident(data["resident_id"], data["service_date"])
         _check_village(data, village_id)
         if data["service_date"] < born:
             raise _invalid("service_date", "before_birth", "服务日期不能早于出生日期")
@@ -146,6 +173,18 @@ def insert_records(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), [{k: r[k] for k in cols} for r in group])
 
 
+def publish_new_record(writer: Any, batch: Batch, row: dict[str, Any], **meta: Any) -> int:
+    """Log a new record where its resident's devices are. A record of a resident who has
+    since moved goes to the new village (their history travels with them) and is evicted
+    from the old village's devices, the author's included. Returns the record's seq."""
+    here = batch.current_village(row)
+    seq = writer.append("record", row["id"], here, "upsert", 1, row, new=True, **meta)
+    if here != row["village_id"]:
+        writer.append("record", row["id"], row["village_id"], "evict", 1,
+                      {"id": str(row["id"])}, new=True)
+    return seq
+
+
 def create_record(session: Session, user: User, data: dict[str, Any],
                   device: Device | None = None) -> dict[str, Any]:
     """Store one new record (REST path) and publish it to the sync log; return its row."""
@@ -155,10 +194,10 @@ def create_record(session: Session, user: User, data: dict[str, Any],
         raise ApiError(409, "conflict", {"id": [{"code": "already_exists",
                                                   "message": "该记录已存在"}]})
     writer = Writer(session)
-    row = prepare_record(Batch(session, user), data, device.id if device else None, writer.now)
+    batch = Batch(session, user)
+    row = prepare_record(batch, data, device.id if device else None, writer.now)
     insert_records(session, [row])
-    writer.append("record", row["id"], row["village_id"], "upsert", 1, row, new=True,
-                  device_id=row["device_id"], user_id=user.id)
+    publish_new_record(writer, batch, row, device_id=row["device_id"], user_id=user.id)
     writer.finish()
     return row
 

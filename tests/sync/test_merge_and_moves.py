@@ -246,3 +246,30 @@ def test_voiding_twice_from_two_phones_is_a_duplicate_not_an_error(app, town, ph
     a2.sync()
     assert a2.pending() == []
     assert [r["status"] for r in a2.results().values()][-1] == "duplicate"
+
+
+def test_a_visit_made_offline_before_the_resident_moved_is_kept(app, town, phone):
+    from server.models import ResidenceEvent
+
+    rid = str(town["resident_1"])
+    a = phone("doctor_a", "a")
+    b = phone("doctor_b", "b")
+    seen_before_move = a.create("record", record_body(town, service_date="2026-10-15"))
+    staff_patch(app, rid, village_id=town["village_2"], household_id=None)
+    a.sync()
+    assert a.pending() == [], a.pending()
+    assert seen_before_move not in a.all("record")  # gone with the resident
+    b.sync()
+    assert seen_before_move in b.all("record")  # the history travels with them
+    with app.app_context():
+        record = db.session.get(ServiceRecord, __import__("uuid").UUID(seen_before_move))
+        assert record.village_id == town["village_1"]  # counted where it was done
+        assert record.doctor_id == town["doctor_a"]
+        # A visit dated after the move is not doctor_a's to record.
+        event = db.session.scalars(select(ResidenceEvent)).one()
+        event.occurred_on = __import__("datetime").date(2026, 10, 1)
+        db.session.commit()
+    late = a.create("record", record_body(town, service_date="2026-10-15"))
+    a.sync()
+    [pending] = a.pending()
+    assert pending["id"] == late and pending["status"] == "rejected"
