@@ -27,6 +27,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "keep_server": ("保留现值", "Keep current"),
     "take_device": ("采用手机上的值", "Take phone's value"),
     "voided": ("已作废", "Voided"),
+    "created": ("新建（第一版）", "Created (first version)"),
     "merged": ("已合并", "Merged"),
     "conflict": ("冲突", "Conflict"),
     # Resident and household fields, as the review and audit pages name them.

@@ -1,6 +1,7 @@
 """Two pages over the sync log: conflicts to review, and an entity's audit trail."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -11,6 +12,13 @@ from server.problems import ApiError
 from server.services import audit
 from server.township.web import admin_only, bp
 from sync import review
+
+
+@bp.app_template_filter("china_time")
+def china_time(iso: str) -> str:
+    """An ISO UTC time as China time (UTC+8), to the minute: what staff read on the wall."""
+    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return (moment + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
 
 
 def _names(ids: set) -> dict:
