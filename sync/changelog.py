@@ -9,11 +9,12 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.clock import now_utc
 from server.models import SyncChange, SyncCounter
+from server.services.bulk import bulk_insert
 from server.services.serialize import jsonable
 
 
@@ -82,7 +83,7 @@ class Writer:
 
     def _flush_rows(self) -> None:
         if self.rows:
-            self.session.execute(insert(SyncChange), self.rows)
+            bulk_insert(self.session, SyncChange.__table__, self.rows)
             self.rows = []
 
     def finish(self) -> None:

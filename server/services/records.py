@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, with_polymorphic
 
 from server.models import (
@@ -19,6 +19,7 @@ from server.models import (
 )
 from server.problems import ApiError
 from server.services import scope
+from server.services.bulk import bulk_insert
 from server.services.people import get_resident
 
 
@@ -161,16 +162,12 @@ def insert_records(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert prepared rows in bulk: the envelopes, then each kind's own table."""
     if not rows:
         return
-    envelope_cols = [c.name for c in ServiceRecord.__table__.columns]
-    session.execute(insert(ServiceRecord.__table__),
-                    [{k: r[k] for k in envelope_cols} for r in rows])
+    bulk_insert(session, ServiceRecord.__table__, rows)
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_kind.setdefault(r["kind"], []).append(r)
     for kind, group in by_kind.items():
-        table = RECORD_CLASSES[kind].__table__
-        cols = [c.name for c in table.columns]
-        session.execute(insert(table), [{k: r[k] for k in cols} for r in group])
+        bulk_insert(session, RECORD_CLASSES[kind].__table__, group)
 
 
 def publish_new_record(writer: Any, batch: Batch, row: dict[str, Any], **meta: Any) -> int:

@@ -177,3 +177,31 @@ def test_every_write_path_is_in_the_log_once(app, town, phone):
     with app.app_context():
         seqs = db.session.scalars(select(SyncChange.seq).order_by(SyncChange.seq)).all()
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_bulk_inserted_records_read_back_exactly(app, town, phone):
+    """Pushed records go in through compiled bulk inserts: every typed column (UUIDs, dates,
+    UTC times, JSON lists, floats) must read back through the ORM as it was sent."""
+    a = phone(synced=False)
+    body = record_body(town, sbp=171, weight_kg=66.5, symptoms=["头痛头晕", "心悸胸闷"],
+                       medications=[{"drug": "氨氯地平片", "dose": "5mg", "frequency": "qd"}],
+                       evidence={"photo": "p1", "gps_ok": True}, notes=None)
+    rid = a.create("record", body)
+    a.sync()
+    client = a.transport.client
+    client.post("/api/auth/login", json={"username": "doctor_a", "password": PASSWORD})
+    got = client.get(f"/api/records/{rid}").get_json()
+    for key in ("resident_id", "service_date", "mode", "sbp", "dbp", "weight_kg", "symptoms",
+                "medications", "evidence", "next_visit_date"):
+        assert got[key] == body[key], key
+    assert got["notes"] is None and got["device_id"] == a.device_id
+    assert got["device_created_at"].endswith("Z") and got["created_at"].endswith("Z")
+    with app.app_context():
+        from server.models import HypertensionFollowUp
+
+        stored = db.session.scalars(select(HypertensionFollowUp)).one()
+        assert stored.evidence == {"photo": "p1", "gps_ok": True}
+        assert stored.created_at.tzinfo is not None
+        # NULL, not the JSON text 'null', for an absent list
+        assert db.session.scalar(select(func.count()).select_from(HypertensionFollowUp)
+                                 .where(HypertensionFollowUp.adverse_reactions.is_(None))) == 1
