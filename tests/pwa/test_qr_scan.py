@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from server.cards import render
 from server.extensions import db
 from server.models import ResidentCard
 from tests.conftest import login
-from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.pwa.helpers import first_login, poll, unlock
 
 pytestmark = pytest.mark.browser
@@ -44,31 +42,10 @@ def card_video(png: bytes, path, width: int = 640, height: int = 480, frames: in
 
 
 @pytest.fixture
-def camera_phone(playwright_driver, tmp_path):
-    """Like tests/pwa's `phone`, with Chromium's fake camera playing `video`."""
-    profile = tmp_path / "profile"
-
-    @contextmanager
+def camera_phone(phone):
+    """tests/pwa's `phone`, with Chromium's fake camera playing `video`."""
     def open_phone(video: str, offline: bool = False):
-        context = playwright_driver.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream",
-                                  "--use-fake-ui-for-media-stream",
-                                  f"--use-file-for-fake-video-capture={video}"],
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="allow",
-            permissions=["camera"])
-        context.set_default_timeout(15000)
-        if offline:
-            context.set_offline(True)
-        page = context.pages[0] if context.pages else context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        try:
-            yield page
-        finally:
-            context.close()
-
+        return phone(offline=offline, video=video)
     return open_phone
 
 
