@@ -25,6 +25,8 @@ from typing import Any, Protocol
 PROTOCOL_VERSION = 1
 PUSH_BATCH = 1000  # the protocol's maximum: fewer round trips for a backlog (bench/sync_bench.py)
 PULL_LIMIT = 2000
+GZIP_LEVEL = 6
+LANES = 2  # batches of new records in flight at once, when the transport can fork
 
 
 class SyncError(Exception):
@@ -86,6 +88,14 @@ class HttpTransport:
         if cookie:
             self.cookie = cookie.split(";", 1)[0]
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def fork(self) -> HttpTransport:
+        """Another connection to the same server, sharing the login cookie (a second lane
+        for pushing batches side by side)."""
+        other = HttpTransport.__new__(HttpTransport)
+        other.host, other.port, other.prefix = self.host, self.port, self.prefix
+        other.timeout, other.cookie, other.conn = self.timeout, self.cookie, None
+        return other
 
     def close(self) -> None:
         """Drop the connection."""
@@ -280,34 +290,113 @@ class SyncClient:
     def sync(self, max_rounds: int = 1000) -> dict[str, int]:
         """Push everything pending and pull until up to date. Returns counts."""
         stats = {"requests": 0, "pushed": 0, "pulled": 0, "rejected": 0}
-        ops = self._next_ops()
         for _ in range(max_rounds):
+            if self._lanes() > 1:
+                self._push_records_side_by_side(stats)
+            ops = self._next_ops()
             response = self.exchange(ops)
-            stats["requests"] += 1
-            stats["pushed"] += len(ops)
-            stats["pulled"] += len(response["changes"])
-            stats["rejected"] += sum(r["status"] == "rejected" for r in response["results"])
-            ops = self._next_ops()  # what is still pending once this response is stored
+            self._count(stats, ops, response)
             if response["reset"]:
                 continue
-            if not response["more"] and not ops:
+            if not response["more"] and not self._has_pending():
                 return stats
         raise SyncError("sync did not finish")
 
-    def _next_ops(self) -> list[dict[str, Any]]:
-        """The next batch of pending ops; `data` stays the stored JSON text (RawJSON)."""
+    @staticmethod
+    def _count(stats: dict[str, int], ops: list, response: dict[str, Any]) -> None:
+        stats["requests"] += 1
+        stats["pushed"] += len(ops)
+        stats["pulled"] += len(response["changes"])
+        stats["rejected"] += sum(r["status"] == "rejected" for r in response["results"])
+
+    def _has_pending(self) -> bool:
+        return self.db.execute("SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1"
+                               ).fetchone() is not None
+
+    def _lanes(self) -> int:
+        return LANES if hasattr(self.transport, "fork") else 1
+
+    def _next_ops(self, after: int = 0, creates_only: bool = False) -> list[dict[str, Any]]:
+        """The next batch of pending ops after outbox counter `after`; `data` stays the
+        stored JSON text (RawJSON). With `creates_only`, the batch stops before the first
+        op that is not a new record."""
         rows = self.db.execute(
             "SELECT op_id, counter, entity, action, id, base_version, data, device_time "
-            "FROM outbox WHERE status = 'pending' ORDER BY counter LIMIT ?", (PUSH_BATCH,))
-        return [{"op_id": o, "device_counter": c, "entity": e, "action": a, "id": i,
-                 "base_version": b, "device_time": t, "data": RawJSON(d)}
-                for o, c, e, a, i, b, d, t in rows]
+            "FROM outbox WHERE status = 'pending' AND counter > ? ORDER BY counter LIMIT ?",
+            (after, PUSH_BATCH))
+        ops = []
+        for o, c, e, a, i, b, d, t in rows:
+            if creates_only and (e != "record" or a != "create"):
+                break
+            ops.append({"op_id": o, "device_counter": c, "entity": e, "action": a, "id": i,
+                        "base_version": b, "device_time": t, "data": RawJSON(d)})
+        return ops
 
-    def build_request(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    def _push_records_side_by_side(self, stats: dict[str, int]) -> None:
+        """Push the run of new records at the head of the outbox as batches in flight at
+        once, push only (pull_limit 0), each acknowledged as its response arrives.
+
+        New records depend on nothing pushed in the same run (a record's resident or
+        household was created by an earlier op, which ends the run), so their order on
+        the server does not matter. The ordinary exchange that follows pulls, from the
+        cursor these requests left untouched. A failure ends the run: what was
+        acknowledged stays acknowledged, the rest stays pending."""
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        first = self._next_ops(creates_only=True)
+        if len(first) < PUSH_BATCH:  # one batch or less: the ordinary exchange sends it
+            return
+        lanes = [self.transport] + [self.transport.fork() for _ in range(self._lanes() - 1)]
+        free = list(lanes)
+        in_flight: dict[Any, tuple[Any, list]] = {}
+        error: BaseException | None = None
+        after, ops = 0, first
+        with ThreadPoolExecutor(len(lanes)) as pool:
+            while True:
+                while error is None and free and ops:
+                    after = ops[-1]["device_counter"]
+                    lane = free.pop()
+                    request = self._encode(self.build_request(ops, pull_limit=0), auth=True,
+                                           gzip_body=True)
+                    in_flight[pool.submit(lane.post, "/api/sync", *request)] = (lane, ops)
+                    ops = self._next_ops(after, creates_only=True)
+                    if len(ops) < PUSH_BATCH:
+                        ops = []  # a short tail goes with the ordinary exchange
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    lane, sent = in_flight.pop(future)
+                    free.append(lane)
+                    try:
+                        response = self._decode(*future.result())
+                        self._apply_push_only(response)
+                        self._count(stats, sent, response)
+                    except BaseException as e:  # the others still land before it is raised
+                        error = error or e
+        for lane in lanes[1:]:
+            lane.close()
+        if error is not None:
+            raise error
+
+    def _apply_push_only(self, response: dict[str, Any]) -> None:
+        """Store a push-only response's results; the cursor is not moved."""
+        self.db.execute("BEGIN")
+        try:
+            self._apply_results(response["results"])
+            self._set_meta("clock_warning", int(bool(response.get("clock_warning"))))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.last_response = response
+
+    def build_request(self, ops: list[dict[str, Any]], pull_limit: int | None = None
+                      ) -> dict[str, Any]:
         """The request body for pushing `ops` from the current local state."""
         return {"protocol": PROTOCOL_VERSION, "device_time": _now_iso(self.clock),
                 "cursor": self.cursor, "reference_version": self._meta("reference_version", ""),
-                "pull_limit": PULL_LIMIT, "push": ops}
+                "pull_limit": PULL_LIMIT if pull_limit is None else pull_limit, "push": ops}
 
     def exchange(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
         """One request: push `ops`, apply the response locally in one transaction."""
@@ -423,14 +512,21 @@ class SyncClient:
 
     def _post_json(self, path: str, body: Any, auth: bool = False,
                    gzip_body: bool = False) -> Any:
+        return self._decode(*self.transport.post(path, *self._encode(body, auth, gzip_body)))
+
+    def _encode(self, body: Any, auth: bool = False, gzip_body: bool = False
+                ) -> tuple[bytes, dict[str, str]]:
         raw = encode_request(body).encode()
         headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
         if gzip_body:
-            raw = gzip.compress(raw, compresslevel=6)
+            raw = gzip.compress(raw, compresslevel=GZIP_LEVEL)
             headers["Content-Encoding"] = "gzip"
         if auth:
             headers["Authorization"] = f"Bearer {self._meta('token')}"
-        status, response_headers, data = self.transport.post(path, raw, headers)
+        return raw, headers
+
+    @staticmethod
+    def _decode(status: int, response_headers: dict[str, str], data: bytes) -> Any:
         try:
             if response_headers.get("content-encoding") == "gzip":
                 data = gzip.decompress(data)

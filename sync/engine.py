@@ -33,6 +33,11 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     skew = None
     if req.get("device_time") is not None:
         skew = round((req["device_time"] - received_at).total_seconds())
+    if req["pull_limit"] == 0:
+        # Push only: a device sending several batches at once pulls afterwards, in order.
+        return _response(req, results, skew, {"changes_json": [], "cursor": req["cursor"],
+                                              "more": False, "reset": False},
+                         req["reference_version"], None)
     if results and req["cursor"] == results.counter_at_lock and results.only_own_accepted \
             and device is not None:
         # Up to date when the push began, and all it logged is its own, accepted as sent:
@@ -47,7 +52,11 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     if version != req["reference_version"] or req["cursor"] == 0 or page["reset"]:
         reference = ref
     session.commit()  # ends the read transaction; nothing was written
+    return _response(req, results, skew, page, version, reference)
 
+
+def _response(req: dict, results: list, skew: int | None, page: dict, version: str,
+              reference: dict | None) -> str:
     head = {
         "protocol": PROTOCOL_VERSION,
         "server_time": jsonable(now_utc()),

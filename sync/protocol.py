@@ -45,5 +45,6 @@ class SyncRequest(ApiSchema):
     device_time = DateTime(allow_none=True)
     cursor = Int(lo=0, hi=2**62, required=True)
     reference_version = Str(max_len=64, load_default="")
-    pull_limit = Int(lo=1, hi=MAX_PULL_LIMIT, load_default=DEFAULT_PULL_LIMIT)
+    # 0: push only (no changes, no reference data; the cursor comes back unchanged).
+    pull_limit = Int(lo=0, hi=MAX_PULL_LIMIT, load_default=DEFAULT_PULL_LIMIT)
     push = List(RawObject(), max_items=MAX_OPS, load_default=list)

@@ -52,15 +52,59 @@ def _reject(field: str, code: str, message: str) -> Rejected:
 
 def apply_push(session: Session, user: User, device: Device | None,
                raw_ops: list[dict]) -> list[dict[str, Any]]:
-    """Apply `raw_ops` in order and return one result per op. The caller commits."""
+    """Apply `raw_ops` in order and return one result per op. The caller commits.
+
+    The ops are checked first, before the counter lock is taken (`preflight`: pure
+    validation, no database), so two pushes arriving together validate side by side and
+    only the writing is one at a time."""
+    checked = preflight(raw_ops)
     push = _Push(session, user, device)
     push.prefetch(raw_ops)
-    results = PushOutcome(push.apply(raw) for raw in raw_ops)
+    results = PushOutcome(push.apply(raw, pre) for raw, pre in zip(raw_ops, checked,
+                                                                   strict=True))
     push.finish()
     results.counter_at_lock = push.counter_at_lock
     results.last_seq = push.writer.last
     results.only_own_accepted = all(r["status"] == "accepted" for r in push.writer.logged)
     return results
+
+
+class Checked:
+    """One op as `preflight` found it: its envelope (or why it has none), and for a new
+    record its validated body (or the ValidationError that refused it)."""
+
+    __slots__ = ("op", "error", "body", "body_error")
+
+    def __init__(self, op=None, error=None, body=None, body_error=None):
+        self.op, self.error, self.body, self.body_error = op, error, body, body_error
+
+
+def preflight(raw_ops: list[Any]) -> list[Checked]:
+    """Validate every op's envelope, and every new record's body, without the database."""
+    out = []
+    for raw in raw_ops:
+        try:
+            op = _load_envelope(raw)
+        except ValidationError as e:
+            out.append(Checked(error=e))
+            continue
+        checked = Checked(op=op)
+        if op["entity"] == "record" and op["action"] == "create":
+            try:
+                checked.body = record_body(op)
+            except ValidationError as e:
+                checked.body_error = e
+        out.append(checked)
+    return out
+
+
+def record_body(op: dict) -> dict[str, Any]:
+    """A record op's body, validated by its kind's schema; the op's device time becomes
+    `device_created_at` when the body has none."""
+    body = {**op["data"], "id": str(op["id"])}
+    if op.get("device_time") and "device_created_at" not in body:
+        body["device_created_at"] = jsonable(op["device_time"])
+    return load_record(body)
 
 
 class PushOutcome(list):
@@ -125,14 +169,13 @@ class _Push:
         for chunk in _chunks(households):
             self.batch.preload(set(), set(chunk))
 
-    def apply(self, raw: Any) -> dict[str, Any]:
+    def apply(self, raw: Any, checked: Checked) -> dict[str, Any]:
         """One op → one result (accepted, duplicate, merged, conflict or rejected)."""
-        op_id_text = raw.get("op_id") if isinstance(raw, dict) else None
-        try:
-            op = _load_envelope(raw)
-        except ValidationError as e:
+        if checked.error is not None:
+            op_id_text = raw.get("op_id") if isinstance(raw, dict) else None
             return {"op_id": op_id_text, "id": raw.get("id") if isinstance(raw, dict) else None,
-                    "status": "rejected", "errors": field_errors(e.messages)}
+                    "status": "rejected", "errors": field_errors(checked.error.messages)}
+        op = checked.op
         if op["op_id"] in self.done:
             return self.done[op["op_id"]]
         if op["op_id"] in self.stored:
@@ -140,7 +183,7 @@ class _Push:
         if op["op_id"] in self.stored_records:
             return self.stored_records[op["op_id"]]
         try:
-            result = self._dispatch(op)
+            result = self._dispatch(op, checked)
         except Rejected as e:
             result = {"status": "rejected", "errors": e.errors}
         except ValidationError as e:
@@ -157,9 +200,11 @@ class _Push:
                                   "received_at": self.writer.now})
         return result
 
-    def _dispatch(self, op: dict) -> dict[str, Any]:
+    def _dispatch(self, op: dict, checked: Checked) -> dict[str, Any]:
         if op["entity"] == "record" and op["action"] == "create":
-            return self._create_record(op)
+            if checked.body_error is not None:
+                raise checked.body_error
+            return self._create_record(op, checked.body)
         # Everything else may read what earlier ops wrote: insert pending records first,
         # and run the op in a savepoint so a failure leaves no trace.
         self._insert_pending()
@@ -181,14 +226,7 @@ class _Push:
 
     # -- records: append-only events ------------------------------------------------
 
-    def _record_body(self, op: dict) -> dict[str, Any]:
-        body = {**op["data"], "id": str(op["id"])}
-        if op.get("device_time") and "device_created_at" not in body:
-            body["device_created_at"] = jsonable(op["device_time"])
-        return load_record(body)
-
-    def _create_record(self, op: dict) -> dict[str, Any]:
-        data = self._record_body(op)
+    def _create_record(self, op: dict, data: dict[str, Any]) -> dict[str, Any]:
         existing = self.pending_ids.get(op["id"]) or self._current_record_payload(op["id"])
         if existing is not None:
             if _same(data, existing):
@@ -231,7 +269,7 @@ class _Push:
                                      record.version, {"id": str(record.id)},
                                      user_id=self.user.id, **self._meta(op, "accepted"))
             return {"status": "accepted", "version": record.version, "seq": seq}
-        data = self._record_body(op)
+        data = record_body(op)
         if data["kind"] != record.kind:
             raise _reject("kind", "kind_changed", "更正时不能改变记录类型")
         data["village_id"] = None  # the subject's village decides, as for a new record

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Where a push's time goes: the 10,000-record push of bench/sync_bench.py, in one process.
+
+    .venv/bin/python bench/push_profile.py              # timings: client, server, total
+    .venv/bin/python bench/push_profile.py --profile    # plus cProfile of the server side
+    .venv/bin/python bench/push_profile.py --http       # real gunicorn + the anchor, paired
+
+A fresh SQLite file (migrated, demo township), one phone of doctor01 enrolled through the
+Flask test client, 10,000 hypertension follow-ups (the anchor's fields) in its outbox, then
+one sync. The server side is timed inside the WSGI call; the client side is the rest. No
+network and no gunicorn: this isolates CPU per record, which is what the loopback push goal
+is made of (docs/benchmarks.md).
+
+With `--http`, the same push goes to gunicorn (as bench/sync_bench.py runs it) over
+loopback, each round paired with the anchor's `bench.js --n 10000 --batch 100` push: a
+quick look at the push ratio alone (bench/sync_bench.py is the benchmark of record).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sync_data  # noqa: E402
+
+from sync.client import SyncClient  # noqa: E402
+
+
+class TimedTransport:
+    """The Flask test client, with the time spent inside the server added up."""
+
+    def __init__(self, app, profiler: cProfile.Profile | None):
+        self.client = app.test_client()
+        self.server_s = 0.0
+        self.requests = 0
+        self.profiler = profiler
+
+    def post(self, path, body, headers):
+        t = time.perf_counter()
+        if self.profiler:
+            self.profiler.enable()
+        r = self.client.post(path, data=body, headers=headers)
+        data = r.get_data()
+        if self.profiler:
+            self.profiler.disable()
+        self.server_s += time.perf_counter() - t
+        self.requests += 1
+        return r.status_code, {k.lower(): v for k, v in r.headers.items()}, data
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--http", action="store_true")
+    args = parser.parse_args()
+    if args.http:
+        return http_rounds(args)
+
+    from flask_migrate import upgrade
+
+    from server import create_app
+    from server.demo.generate import generate_demo
+    from server.extensions import db
+    from sync.changelog import backfill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/profile.sqlite"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            generate_demo(db.session, seed=app.config["DEMO_SEED"])
+            backfill(db.session)
+            db.session.commit()
+        with app.app_context():
+            residents = sync_data._residents_of_doctor(db.session, "doctor01")
+            db.session.remove()
+        profiler = cProfile.Profile() if args.profile else None
+        rows = []
+        for r in range(args.rounds):
+            transport = TimedTransport(app, None)
+            phone = SyncClient(f"{tmp}/phone{r}.sqlite", transport)
+            phone.enrol("doctor01", "demo1234", label=f"profile-{r}")
+            phone.sync()
+            today = dt.date(2026, 11, 23)
+            for i in range(args.n):
+                phone.create("record", sync_data.followup(
+                    i, residents[i % len(residents)], today))
+            transport.server_s, transport.requests = 0.0, 0
+            transport.profiler = profiler if r == args.rounds - 1 else None
+            t = time.perf_counter()
+            stats = phone.sync()
+            total = time.perf_counter() - t
+            assert stats["pushed"] == args.n and not stats["rejected"], stats
+            rows.append((total, transport.server_s, total - transport.server_s,
+                         transport.requests))
+            print(f"round {r + 1}: total {total:.3f} s, server {transport.server_s:.3f} s, "
+                  f"client {total - transport.server_s:.3f} s, {transport.requests} requests, "
+                  f"{args.n / total:,.0f} rec/s", flush=True)
+        rows.sort()
+        total, server, client, _ = rows[len(rows) // 2]
+        print(f"median: total {total:.3f} s ({1e6 * total / args.n:.0f} µs/record), server "
+              f"{1e6 * server / args.n:.0f} µs/record, client {1e6 * client / args.n:.0f} "
+              f"µs/record")
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+            print(out.getvalue())
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+            print(out.getvalue())
+    return 0
+
+
+def http_rounds(args) -> int:
+    """Our push through gunicorn against the anchor's, round by round."""
+    import os
+    import statistics
+    import subprocess
+    import uuid
+
+    import sync_bench as sb
+
+    from sync.client import HttpTransport
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = f"sqlite:///{workdir}/server.sqlite"
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": uuid.uuid4().hex,
+               "PYTHONPATH": str(ROOT)}
+        flask = [str(sb.VENV_BIN / "flask"), "--app", "server"]
+        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        residents = sync_data.prepare(url, slow_villages=0, big_records=0)["loop_residents"]
+        procs = sb.Processes(workdir)
+        try:
+            port, anchor_port = sb.free_port(), sb.free_port()
+            procs.start("gunicorn", [str(sb.VENV_BIN / "gunicorn"), "--workers",
+                                     str(sb.WORKERS), "--bind", f"127.0.0.1:{port}",
+                                     "--log-level", "warning", "--timeout", "300",
+                                     "server:create_app()"], port, cwd=ROOT, env=env)
+            home = sb.anchor_dir()
+            procs.start("anchor", ["node", "server.js", str(anchor_port),
+                                   str(workdir / "anchor-data")], anchor_port, cwd=home)
+            base = f"http://127.0.0.1:{port}"
+            phone = SyncClient(str(workdir / "phone.sqlite"), HttpTransport(base, timeout=300))
+            phone.enrol("doctor01", "demo1234", label="push-profile")
+            phone.sync()
+            ratios, ours, theirs = [], [], []
+            for r in range(args.rounds):
+                for i in range(args.n):
+                    phone.create("record", sync_data.followup(
+                        i, residents[i % len(residents)], dt.date(2026, 11, 23)))
+                a = sb.run_anchor_bench(home, args.n, f"http://127.0.0.1:{anchor_port}",
+                                        f"http://127.0.0.1:{anchor_port}")
+                t = time.perf_counter()
+                stats = phone.sync()
+                mine = time.perf_counter() - t
+                assert stats["pushed"] == args.n and not stats["rejected"], stats
+                ours.append(args.n / mine)
+                theirs.append(args.n / a["push_s"])
+                ratios.append(a["push_s"] / mine)
+                print(f"round {r + 1}: ours {ours[-1]:,.0f} rec/s ({stats['requests']} "
+                      f"requests), anchor {theirs[-1]:,.0f} rec/s, ratio {ratios[-1]:.2f}",
+                      flush=True)
+            print(f"median: ours {statistics.median(ours):,.0f} rec/s, anchor "
+                  f"{statistics.median(theirs):,.0f} rec/s, ratio {statistics.median(ratios):.2f}")
+        finally:
+            procs.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
