@@ -5,22 +5,18 @@ through `Writer`, so phones see every committed change exactly once, in commit o
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from server.clock import now_utc
+from server.jsontext import dumps  # the sync path's JSON writer, imported from here too
 from server.models import SyncChange, SyncCounter
-from server.services.bulk import bulk_insert
-from server.services.serialize import jsonable
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON with Chinese kept as is (shorter on the wire than \\u escapes)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=jsonable)
+from server.services.bulk import bulk_insert, insert_processed
 
 
 class Writer:
@@ -32,13 +28,15 @@ class Writer:
     Call `finish()` before committing.
     """
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, now: dt.datetime | None = None):
         self.session = session
+        queue_for_sqlite_writes(session)
         session.execute(update(SyncCounter).where(SyncCounter.id == 1)
                         .values(value=SyncCounter.value))
         self.last = session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
         self.rows: list[dict[str, Any]] = []
-        self.now = now_utc()
+        self.ready: list[dict[str, Any]] = []  # rows made ahead by bulk.processed, + seq
+        self.now = now or now_utc()
         self.seq_of_op: dict[uuid.UUID, int] = {}
         self.logged: list[dict[str, Any]] = []  # every row appended: {"status"}
 
@@ -70,6 +68,16 @@ class Writer:
         self.logged.append({"status": status if op_id is not None else "server"})
         return self.last
 
+    def append_ready(self, row: dict[str, Any], op_id: uuid.UUID, status: str) -> int:
+        """Queue a new entity's change row made ahead of the lock (`bulk.processed`, every
+        column but `seq`, which is set here) and return its seq. Nothing to supersede."""
+        self.last += 1
+        row["seq"] = self.last
+        self.ready.append(row)
+        self.seq_of_op[op_id] = self.last
+        self.logged.append({"status": status})
+        return self.last
+
     def mark(self) -> int:
         """Insert queued rows and return the current seq, before a step that may fail."""
         self._flush_rows()
@@ -78,6 +86,7 @@ class Writer:
     def restore(self, mark: int) -> None:
         """Forget seqs handed out since `mark` (their rows were rolled back)."""
         self.rows = [r for r in self.rows if r["seq"] <= mark]
+        self.ready = [r for r in self.ready if r["seq"] <= mark]
         self.logged = self.logged[:len(self.logged) - (self.last - mark)]
         self.last = mark
 
@@ -85,12 +94,70 @@ class Writer:
         if self.rows:
             bulk_insert(self.session, SyncChange.__table__, self.rows)
             self.rows = []
+        if self.ready:
+            insert_processed(self.session, SyncChange.__table__, self.ready)
+            self.ready = []
 
     def finish(self) -> None:
         """Insert the queued rows and move the counter; the caller commits."""
         self._flush_rows()
         self.session.execute(update(SyncCounter).where(SyncCounter.id == 1)
                              .values(value=self.last))
+
+
+# -- SQLite: writers queue in the kernel, not in SQLite's busy handler ----------------------
+#
+# On SQLite the counter lock is the database's write lock. A connection that finds it
+# taken retries from SQLite's busy handler, which sleeps 1, 2, 5, 10 ... up to 100 ms between
+# tries: two pushes arriving together would lose tens of milliseconds each hand-over. A
+# writer first takes an exclusive flock on `<database>.writelock`, released when its
+# transaction ends, so the next one is woken the moment the last one commits. It only
+# orders waiting: SQLite's own lock still guarantees one writer, and a writer that cannot
+# get the flock within the busy timeout goes ahead without it (docs/adr/0037-push-pipeline.md).
+
+_FLOCK_KEY = "sqlite_writelock_fd"
+_FLOCK_TIMEOUT_S = 30.0
+
+
+def queue_for_sqlite_writes(session: Session) -> None:
+    """Take the SQLite write queue's flock for this session's transaction (no-op elsewhere,
+    for in-memory databases, and when this transaction holds it already)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or _FLOCK_KEY in session.info:
+        return
+    database = bind.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    import fcntl
+    import os
+    import time
+
+    fd = os.open(database + ".writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + _FLOCK_TIMEOUT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return
+            time.sleep(0.0005)
+    session.info[_FLOCK_KEY] = fd
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_sqlite_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None or _FLOCK_KEY not in session.info:
+        return  # a savepoint ended, or nothing is held
+    import fcntl
+    import os
+
+    fd = session.info.pop(_FLOCK_KEY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def history(session: Session, entity_id: uuid.UUID) -> list[SyncChange]:

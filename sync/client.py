@@ -22,6 +22,21 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+try:  # faster when installed (it is with the server); the standard library otherwise
+    import orjson
+
+    def _loads(data: bytes | str) -> Any:
+        return orjson.loads(data)
+
+    def _store(value: Any) -> str:
+        return orjson.dumps(value).decode()
+except ImportError:  # pragma: no cover - the reference client on its own
+    def _loads(data: bytes | str) -> Any:
+        return json.loads(data)
+
+    def _store(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
 PROTOCOL_VERSION = 1
 PUSH_BATCH = 1000  # the protocol's maximum: fewer round trips for a backlog (bench/sync_bench.py)
 PULL_LIMIT = 2000
@@ -455,7 +470,7 @@ class SyncClient:
             return
         self.db.executemany("DELETE FROM outbox WHERE op_id = ?", [(r["op_id"],) for r, _ in run])
         self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
-                            [(r["op_id"], e, eid, r["status"], json.dumps(r))
+                            [(r["op_id"], e, eid, r["status"], _store(r))
                              for r, (e, eid, _) in run])
         self.db.executemany("UPDATE entities SET version = MAX(version, ?) "
                             "WHERE entity = ? AND id = ?",
@@ -494,7 +509,7 @@ class SyncClient:
                 self._apply_change(change)
             else:
                 run.append((change["entity"], change["id"], change["version"],
-                            json.dumps(change["data"])))
+                            _store(change["data"])))
         self._upsert(run)
 
     def _upsert(self, rows: list[tuple[str, str, int, str]]) -> None:
@@ -530,7 +545,7 @@ class SyncClient:
         try:
             if response_headers.get("content-encoding") == "gzip":
                 data = gzip.decompress(data)
-            parsed = json.loads(data) if data else None
+            parsed = _loads(data) if data else None
         except (ValueError, EOFError, OSError):  # cut short on the way (zlib/gzip/json)
             raise SyncError(f"unreadable response ({status})") from None
         if status < 400 and not isinstance(parsed, dict):

@@ -6,6 +6,7 @@ edits of residents and households run one at a time inside a savepoint each.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -14,7 +15,9 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, with_polymorphic
 
+from server.clock import now_utc
 from server.models import (
+    RECORD_CLASSES,
     Device,
     Household,
     Resident,
@@ -28,12 +31,14 @@ from server.schemas.fast import loader
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.schemas.records import load_record
 from server.services import people
+from server.services.bulk import insert_processed, processed
 from server.services.records import Batch, insert_records, prepare_record, publish_new_record
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
 from sync.protocol import OpEnvelope
 
+SRT = ServiceRecord.__table__
 _ENVELOPE = OpEnvelope()
 _load_envelope = loader(_ENVELOPE)
 
@@ -57,9 +62,12 @@ def apply_push(session: Session, user: User, device: Device | None,
     The ops are checked first, before the counter lock is taken (`preflight`: pure
     validation, no database), so two pushes arriving together validate side by side and
     only the writing is one at a time."""
+    now = now_utc()
     checked = preflight(raw_ops)
-    push = _Push(session, user, device)
+    staged_in = stage(session, user, device.id if device else None, checked, now)
+    push = _Push(session, user, device, now)
     push.prefetch(raw_ops)
+    push.staged_in = staged_in
     results = PushOutcome(push.apply(raw, pre) for raw, pre in zip(raw_ops, checked,
                                                                    strict=True))
     push.finish()
@@ -70,13 +78,73 @@ def apply_push(session: Session, user: User, device: Device | None,
 
 
 class Checked:
-    """One op as `preflight` found it: its envelope (or why it has none), and for a new
-    record its validated body (or the ValidationError that refused it)."""
+    """One op as `preflight` found it: its envelope (or why it has none), for a new record
+    its validated body (or the ValidationError that refused it), and what `stage` made
+    of it ahead of the lock."""
 
-    __slots__ = ("op", "error", "body", "body_error")
+    __slots__ = ("op", "error", "body", "body_error", "staged")
 
     def __init__(self, op=None, error=None, body=None, body_error=None):
         self.op, self.error, self.body, self.body_error = op, error, body, body_error
+        self.staged: Staged | None = None
+
+
+class Staged:
+    """A new record prepared before the counter lock: its row, its three table rows with
+    driver values (`bulk.processed`; the change row lacks only its seq), and the subject
+    as it was read then, to be compared under the lock."""
+
+    __slots__ = ("row", "resident", "household", "envelope", "detail", "change")
+
+    def __init__(self, row, resident, household, envelope, detail, change):
+        self.row, self.resident, self.household = row, resident, household
+        self.envelope, self.detail, self.change = envelope, detail, change
+
+
+def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: list[Checked],
+          now: dt.datetime) -> frozenset[int] | None:
+    """Prepare the push's valid new records without the lock: check scope and subject
+    against a plain read, build the rows and the change payload, apply the bind
+    processors. Returns the villages in scope as read (None when nothing was staged).
+
+    Under the lock, `_Push` reads the subjects again and uses a staged record only if its
+    resident or household (village, birth date) and the scope are what they were here;
+    anything else, and every record this step declined (an unknown resident, a resident
+    who has moved, a bad date), goes the ordinary way. Staging is an optimisation: it
+    never decides a result by itself."""
+    todo = [c for c in checked if c.body is not None]
+    if not todo:
+        return None
+    batch = Batch(session, user)
+    residents = {c.body.get("resident_id") for c in todo} - {None}
+    households = {c.body.get("household_id") for c in todo} - {None}
+    for chunk in _chunks(residents):
+        batch.preload(set(chunk), set())
+    for chunk in _chunks(households):
+        batch.preload(set(), set(chunk))
+    dialect = session.get_bind().dialect
+    change_table = SyncChange.__table__
+    for c in todo:
+        try:
+            row = prepare_record(batch, dict(c.body), device_id, now)
+        except (ApiError, ValidationError):
+            continue
+        here = batch.current_village(row)
+        if here != row["village_id"]:
+            continue  # a resident who has moved: evictions too, the ordinary way
+        op = c.op
+        change = {"seq": 0, "entity": "record", "entity_id": row["id"], "village_id": here,
+                  "op": "upsert", "version": 1, "payload": dumps(row), "superseded": False,
+                  "op_id": op["op_id"], "device_id": device_id,
+                  "device_counter": op["device_counter"], "base_version": op["base_version"],
+                  "user_id": user.id, "status": "accepted", "committed_at": now}
+        c.staged = Staged(
+            row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
+            batch.households.get(row["household_id"]) if row.get("household_id") else None,
+            processed(dialect, SRT, row),
+            processed(dialect, RECORD_CLASSES[row["kind"]].__table__, row),
+            processed(dialect, change_table, change))
+    return frozenset(batch.villages)
 
 
 def preflight(raw_ops: list[Any]) -> list[Checked]:
@@ -120,10 +188,13 @@ class PushOutcome(list):
 class _Push:
     """The state of one push: its writer, caches, and new records waiting to be inserted."""
 
-    def __init__(self, session: Session, user: User, device: Device | None):
+    def __init__(self, session: Session, user: User, device: Device | None,
+                 now: dt.datetime | None = None):
         self.session, self.user, self.device = session, user, device
         self.device_id = device.id if device else None
-        self.writer = Writer(session)
+        self.writer = Writer(session, now)
+        self.staged_in: frozenset[int] | None = None  # the scope `stage` saw
+        self.ready: list[Staged] = []  # staged records waiting to be inserted
         self.batch = Batch(session, user)
         self.pending: list[dict[str, Any]] = []  # new record rows, inserted in bulk
         self.pending_ids: dict[uuid.UUID, dict[str, Any]] = {}
@@ -204,7 +275,7 @@ class _Push:
         if op["entity"] == "record" and op["action"] == "create":
             if checked.body_error is not None:
                 raise checked.body_error
-            return self._create_record(op, checked.body)
+            return self._create_record(op, checked.body, checked.staged)
         # Everything else may read what earlier ops wrote: insert pending records first,
         # and run the op in a savepoint so a failure leaves no trace.
         self._insert_pending()
@@ -226,18 +297,36 @@ class _Push:
 
     # -- records: append-only events ------------------------------------------------
 
-    def _create_record(self, op: dict, data: dict[str, Any]) -> dict[str, Any]:
+    def _create_record(self, op: dict, data: dict[str, Any], staged: Staged | None
+                       ) -> dict[str, Any]:
         existing = self.pending_ids.get(op["id"]) or self._current_record_payload(op["id"])
         if existing is not None:
             if _same(data, existing):
                 return {"status": "duplicate", "version": existing["version"]}
             raise _reject("id", "id_taken", "该记录编号已被另一条内容不同的记录使用")
+        if staged is not None and self._still_as_staged(staged):
+            self.ready.append(staged)
+            self.pending_ids[staged.row["id"]] = staged.row
+            seq = self.writer.append_ready(staged.change, op["op_id"], "accepted")
+            return {"status": "accepted", "version": 1, "seq": seq}
         row = prepare_record(self.batch, data, self.device_id, self.writer.now)
         self.pending.append(row)
         self.pending_ids[row["id"]] = row
         seq = publish_new_record(self.writer, self.batch, row, user_id=self.user.id,
                                  **self._meta(op, "accepted"))
         return {"status": "accepted", "version": 1, "seq": seq}
+
+    def _still_as_staged(self, staged: Staged) -> bool:
+        """Are the scope and the record's subject, read again under the lock, what
+        `stage` prepared the record against?"""
+        if self.staged_in != self.batch.villages:
+            return False
+        row = staged.row
+        if row.get("resident_id"):
+            return self.batch.residents.get(row["resident_id"]) == staged.resident
+        if row.get("household_id"):
+            return self.batch.households.get(row["household_id"]) == staged.household
+        return True
 
     def _current_record_payload(self, record_id: uuid.UUID) -> dict[str, Any] | None:
         if record_id not in self.existing_records:
@@ -361,7 +450,15 @@ class _Push:
         if self.pending:
             insert_records(self.session, self.pending)
             self.pending = []
-            self.pending_ids = {}
+        if self.ready:
+            insert_processed(self.session, SRT, [s.envelope for s in self.ready])
+            by_kind: dict[str, list[dict[str, Any]]] = {}
+            for s in self.ready:
+                by_kind.setdefault(s.row["kind"], []).append(s.detail)
+            for kind, rows in by_kind.items():
+                insert_processed(self.session, RECORD_CLASSES[kind].__table__, rows)
+            self.ready = []
+        self.pending_ids = {}
 
     def finish(self) -> None:
         """Insert what is waiting, the receipts, and move the counter."""

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 
 from flask import Blueprint, Response, g, request
 
+from server import jsontext
 from server.api.common import load
 from server.auth.current import login_required, staff_required
 from server.clock import now_utc
@@ -35,7 +35,7 @@ def _body() -> object:
             raise ApiError(400, "bad_request", {"_body": [{
                 "code": "bad_gzip", "message": "压缩数据损坏"}]}) from None
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "bad_request", {"_body": [{
             "code": "invalid_json", "message": "请求体应为 JSON"}]}) from None

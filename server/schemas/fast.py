@@ -88,6 +88,19 @@ def _typed(field: fields.Field, name: str) -> Check | None:
             except ValueError:
                 return BAD
         return date
+    if type(field) is base.DateTime and field.format in (None, "iso", "iso8601") and \
+            field.default_timezone is None:
+        def aware(x):  # marshmallow: fromisoformat, then refuse a naive time
+            if type(x) is not str:
+                return BAD
+            try:
+                d = dt.datetime.fromisoformat(x)
+            except ValueError:
+                return BAD
+            return d if d.tzinfo is not None and d.tzinfo.utcoffset(d) is not None else BAD
+        return aware
+    if type(field) is base.RawObject and field.key_field is None and field.value_field is None:
+        return lambda x: dict(x) if type(x) is dict else BAD
     if isinstance(field, base.Nested) and not field.many:
         inner = FastLoader(field.schema)
         return lambda x: inner.load(x) if type(x) is dict else BAD

@@ -44,3 +44,23 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         params = [{n: (p(r[c]) if p and r[c] is not None else r[c])
                    for n, (c, p) in zip(names, pairs, strict=True)} for r in rows]
     conn.exec_driver_sql(sql, params)
+
+
+def processed(dialect, table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with each value turned into what the driver takes (bind processors applied),
+    keyed by column: work done ahead, e.g. before a lock is taken (sync/push.py)."""
+    _sql, columns, procs, _positional = _compiled(table, dialect)
+    return {c: (p(row[c]) if p and row[c] is not None else row[c])
+            for c, p in zip(columns, procs, strict=True)}
+
+
+def insert_processed(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows made by `processed` (every column, driver values) in one executemany."""
+    if not rows:
+        return
+    conn = session.connection()
+    sql, columns, _procs, positional = _compiled(table, conn.dialect)
+    # Named-parameter drivers (psycopg) take the dicts as they are: bind names are the
+    # column keys, as in `bulk_insert`.
+    conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in rows] if positional
+                         else rows)

@@ -22,7 +22,9 @@ TRICKY = [None, True, False, 0, -1, 1, 59, 60, 61, 299, 300, 301, 2**64, 1.5, 35
           U, U.upper(), U.replace("-", ""), "{" + U + "}", "not-a-uuid", "张三", "a\x00b",
           "home", "phone", "clinic", "lecture", "palpable", [], [1], ["x"], [U], [{}],
           [{"drug": "x"}], [{"drug": ""}], [{"vaccine": "MMR", "dose_no": 1}], {}, {"a": 1},
-          {"a": "x" * 600}]
+          {"a": "x" * 600}, "2026-11-20T10:00:00+08:00", "2026-11-20T10:00:00.123456Z",
+          "2026-11-20 10:00:00Z", "2026-11-20T25:00:00Z", "2026-11-20T10:00:00-00:00",
+          "2026-W47-5T10:00Z", "2026-11-20T10:00:00.5+0530"]
 
 
 def _mutations():
@@ -72,6 +74,15 @@ def test_fast_loader_agrees_on_sync_envelopes(changes):
     fast = FastLoader(schema).load(body)
     if fast is not None:
         assert fast == schema.load(body)
+
+
+def test_valid_envelopes_take_the_fast_path():
+    body = {"op_id": U, "device_counter": 3, "entity": "record", "action": "create",
+            "id": str(uuid.uuid4()), "base_version": 0,
+            "device_time": "2026-11-20T10:00:00.123+08:00", "data": {"kind": "x"}}
+    fast = FastLoader(OpEnvelope()).load(body)
+    assert fast is not None and fast == OpEnvelope().load(body)
+    assert fast["data"] is not body["data"]  # a copy, as marshmallow's Dict makes
 
 
 def test_schemas_with_field_hooks_are_left_to_marshmallow():
