@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.clock import now_utc
 from server.metrics.compute import BUILDERS
@@ -28,6 +28,7 @@ from server.models import (
     MetricPeriod,
     MetricRollup,
     OverduePatient,
+    QualityDismissal,
     QualityFlag,
     Resident,
     User,
@@ -179,21 +180,30 @@ def drill(session: Session, township_id: int, period_key: str, indicator: str,
 
 
 def quality_summary(session: Session, township_id: int) -> dict:
-    """Counts per check and the latest flags (joined to names for the list)."""
-    counts = dict(session.execute(select(QualityFlag.check, func.count()).where(
-        QualityFlag.township_id == township_id).group_by(QualityFlag.check)).all())
-    found = session.scalar(select(func.max(QualityFlag.found_at)).where(
-        QualityFlag.township_id == township_id))
-    return {"counts": counts, "found_at": found}
+    """Open findings per check, dismissed ones per check apart, and when the checks ran."""
+    q = QualityFlag
+    rows = session.execute(select(q.check, q.dismissal_id.is_not(None), func.count())
+                           .where(q.township_id == township_id)
+                           .group_by(q.check, q.dismissal_id.is_not(None))).all()
+    counts = {c: n for c, dismissed, n in rows if not dismissed}
+    dismissed = {c: n for c, was, n in rows if was}
+    found = session.scalar(select(func.max(q.found_at)).where(q.township_id == township_id))
+    return {"counts": counts, "dismissed": dismissed, "found_at": found}
 
 
-def quality_list(session: Session, township_id: int, check: str, limit: int = 300) -> list:
-    """One check's flags with resident names and doctor names."""
-    q, r = QualityFlag, Resident
+def quality_list(session: Session, township_id: int, check: str, dismissed: bool = False,
+                 limit: int = 300) -> list:
+    """One check's open flags (or its dismissed ones, with who dismissed them and why),
+    with resident and doctor names."""
+    q, r, d = QualityFlag, Resident, QualityDismissal
+    by = aliased(User, name="by")
     stmt = (select(q.id, q.check, q.village_id, q.service_date, q.record_created_at, q.detail,
-                   q.record_id, r.name, r.national_id, User.full_name.label("doctor"))
+                   q.record_id, r.name, r.national_id, User.full_name.label("doctor"),
+                   q.dismissal_id, d.reason, d.dismissed_at, by.full_name.label("dismissed_by"))
             .outerjoin(r, r.id == q.resident_id).outerjoin(User, User.id == q.doctor_id)
-            .where(q.township_id == township_id, q.check == check)
+            .outerjoin(d, d.id == q.dismissal_id).outerjoin(by, by.id == d.dismissed_by_id)
+            .where(q.township_id == township_id, q.check == check,
+                   q.dismissal_id.is_not(None) if dismissed else q.dismissal_id.is_(None))
             .order_by(q.village_id, r.name, q.service_date).limit(limit))
     return [dict(row._mapping) for row in session.execute(stmt)]
 

@@ -1,14 +1,15 @@
 """The township's forms: recompute now, close a period, draw a sample, record a call,
-set the assessment's points. Every one is a CSRF-checked POST that redirects back."""
+set the assessment's points, dismiss a quality finding. Every one is a CSRF-checked POST that redirects back."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 
 from server.extensions import db
-from server.metrics import assessment, verification
+from server.metrics import assessment, dismissals, verification
 from server.metrics.definitions import DEFAULT_RULES, parse_period
 from server.metrics.rollups import recompute_period
 from server.problems import ApiError
+from server.township.i18n import word
 from server.township.jobs import refresh_township
 from server.township.web import admin_only, bp
 
@@ -79,3 +80,30 @@ def save_rules():
     assessment.save_rules(db.session, g.user.township_id, values)
     db.session.commit()
     return redirect(url_for("township.assessment_page", period=request.form.get("period")))
+
+
+@bp.post("/quality/flags/<int:flag_id>/dismiss")
+def dismiss_flag(flag_id: int):
+    """Staff mark a finding as reviewed and not a problem, with a reason (audited)."""
+    check = request.form.get("check", "")
+    try:
+        dismissals.dismiss(db.session, g.user, flag_id, request.form.get("reason", ""))
+    except ApiError as e:
+        if e.status != 422:
+            abort(e.status)
+        flash(e.message, "error")
+        return redirect(url_for("township.quality", check=check) + "#list")
+    db.session.commit()
+    flash(word("dismissed_one", g.lang))
+    return redirect(url_for("township.quality", check=check) + "#list")
+
+
+@bp.post("/quality/dismissals/<int:dismissal_id>/withdraw")
+def withdraw_dismissal(dismissal_id: int):
+    """Take a dismissal back: the finding is open (and deducts) again (audited)."""
+    try:
+        row = dismissals.withdraw(db.session, g.user, dismissal_id)
+    except ApiError as e:
+        abort(e.status)
+    db.session.commit()
+    return redirect(url_for("township.quality", check=row.check, dismissed=1) + "#list")

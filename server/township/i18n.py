@@ -118,6 +118,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "last_visit": ("末次随访", "Last visit"),
     "due_on": ("应随访日期", "Due on"),
     "none": ("无", "none"),
+    "review": ("核实", "Review"),
+    "dismiss": ("标记为已核实", "Dismiss"),
+    "dismissed": ("已核实排除", "dismissed"),
+    "dismissed_one": ("已标记为已核实,不再计入扣分", "dismissed; it no longer deducts"),
+    "dismiss_reason": ("核实说明", "reason"),
+    "withdraw": ("撤销", "Withdraw"),
+    "open_findings": ("待处理", "open"),
+    "dismissed_list": ("已核实排除", "dismissed"),
+    "show_open": ("看待处理的", "show open"),
+    "show_dismissed": ("看已核实排除的", "show dismissed"),
+    "dismiss_help": ("经核实无问题的可标记排除(需写明原因);排除的不计扣分。若相关数据之后有变化,会重新出现。",
+                     "A finding reviewed and found correct can be dismissed with a reason; "
+                     "it then deducts nothing. It comes back if the data behind it changes."),
 }
 
 LABELS: dict[str, tuple[str, str]] = {
