@@ -1,12 +1,13 @@
 """The township's forms: recompute now, close a period, draw a sample, record a call,
-set the assessment's points, dismiss a quality finding. Every one is a CSRF-checked POST that redirects back."""
+dismiss a quality finding (settings and targets: server/township/admin.py). Every one is
+a CSRF-checked POST that redirects back."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 
 from server.extensions import db
-from server.metrics import assessment, dismissals, verification
-from server.metrics.definitions import DEFAULT_RULES, parse_period
+from server.metrics import dismissals, verification
+from server.metrics.definitions import parse_period
 from server.metrics.rollups import recompute_period
 from server.problems import ApiError
 from server.township.i18n import word
@@ -62,24 +63,6 @@ def record_call(call_id: int):
         abort(e.status)
     db.session.commit()
     return redirect(url_for("township.quality") + "#verification")
-
-
-@bp.post("/assessment/rules")
-def save_rules():
-    """The admin sets the points per record kind and per finding."""
-    admin_only()
-    values = {}
-    for rule in DEFAULT_RULES:
-        raw = request.form.get(rule, "").strip()
-        try:
-            values[rule] = float(raw)
-        except ValueError:
-            continue
-        if not 0 <= values[rule] <= 1000:
-            abort(400)
-    assessment.save_rules(db.session, g.user.township_id, values)
-    db.session.commit()
-    return redirect(url_for("township.assessment_page", period=request.form.get("period")))
 
 
 @bp.post("/quality/flags/<int:flag_id>/dismiss")
