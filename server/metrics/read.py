@@ -65,7 +65,7 @@ def value_of(cell: tuple | None, unit: str) -> float | None:
     return num / den if den else None
 
 
-def _judge(rule, value, previous, unit, scale: float) -> bool | None:
+def judge(rule, value, previous, unit, scale: float) -> bool | None:
     """Met, missed, or None when it cannot be said (no value, no target, no last year)."""
     if rule is None or value is None:
         return None
@@ -103,7 +103,7 @@ def scorecard(session: Session, township_id: int, period_key: str, scope: str = 
                     "rule": rule, "target": (rule.value * scale if rule and rule.value is not None
                                              and ind.unit == "count" else
                                              rule.value if rule else None),
-                    "met": _judge(rule, value, previous, ind.unit, scale)
+                    "met": judge(rule, value, previous, ind.unit, scale)
                     if ind.supported else None})
     return out
 
