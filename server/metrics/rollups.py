@@ -72,7 +72,7 @@ def compute_period(session: Session, w: Window, cache: dict | None = None) -> li
         add_all(village_id, doctor_id, f"work:{kind}", n, None)
         if phone:
             add_all(village_id, doctor_id, f"phone:{kind}", n, None)
-    vaccines.add_rollups(session, w, add_all)  # per vaccine and dose: "vacc:HepB:2"
+    vaccines.add_rollups(session, w, add_all, cache)  # per vaccine and dose: "vacc:HepB:2"
     for village_id, doctor_id, check, n in quality_counts(session, w):
         add_all(village_id, doctor_id, f"quality:{check}", n, None)
     return [{"township_id": w.township_id, "period": w.period.key, "scope": s,

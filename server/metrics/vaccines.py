@@ -50,9 +50,10 @@ def _listed(w: Window, column, label: str, *extra):
             .where(*_checks(w)).subquery(label))
 
 
-def dose_units(w: Window):
+def dose_units(w: Window, why: bool = True):
     """One row per dose due: resident_id, village_id, doctor_id, vaccine, dose_no,
-    due_age_months, num (1 given), den (1), given_on, reason, missed_reason, notified."""
+    due_age_months, num (1 given), den (1), given_on, and with `why` also reason,
+    missed_reason and notified (the drill-down's columns; the rollups skip them)."""
     pop = population(w)
     oldest = years_before(w.end, int(w.setting("age_thresholds", "child_max", 6)) + 1)
     s = VaccineScheduleDose
@@ -65,27 +66,34 @@ def dose_units(w: Window):
                     func.min(given_items.c.date).label("given_on"))
              .group_by(given_items.c.resident_id, given_items.c.vaccine,
                        given_items.c.dose_no).subquery("given"))
+    got = given.c.resident_id.is_not(None)
+    stmt = (select(due.c.resident_id, due.c.village_id, due.c.doctor_id, due.c.vaccine,
+                   due.c.dose_no, due.c.due_age_months,
+                   case((got, 1), else_=0).label("num"), literal(1).label("den"),
+                   given.c.given_on)
+            .select_from(due)
+            .outerjoin(given, and_(given.c.resident_id == due.c.resident_id,
+                                   given.c.vaccine == due.c.vaccine,
+                                   given.c.dose_no == due.c.dose_no)))
+    return _with_why(w, stmt, due, got) if why else stmt
+
+
+def _with_why(w: Window, stmt, due, got):
+    """Add why a dose is missing: no check at all, or the reason (and the guardian's
+    notice) of the latest check that named the dose in `missed_doses`."""
     missed_items = _listed(w, VC.missed_doses, "missed_items", "reason")
-    # The latest check that named the missed dose says why, and whether anyone was told.
     ranked = select(missed_items, func.row_number().over(
         partition_by=(missed_items.c.resident_id, missed_items.c.vaccine,
                       missed_items.c.dose_no),
         order_by=missed_items.c.service_date.desc()).label("rn")).subquery("ranked")
     missed = select(ranked).where(ranked.c.rn == 1).subquery("missed")
-    checked = (select(SR.resident_id).where(*_checks(w)).distinct().subquery("checked"))
-    got = given.c.resident_id.is_not(None)
+    checked = select(SR.resident_id).where(*_checks(w)).distinct().subquery("checked")
     reason = case((got, None), (checked.c.resident_id.is_(None), literal("no_check")),
                   else_=literal("dose_missing"))
-    return (select(due.c.resident_id, due.c.village_id, due.c.doctor_id, due.c.vaccine,
-                   due.c.dose_no, due.c.due_age_months,
-                   case((got, 1), else_=0).label("num"), literal(1).label("den"),
-                   given.c.given_on, reason.label("reason"),
-                   case((got, None), else_=missed.c.reason).label("missed_reason"),
-                   case((got, None), else_=missed.c.guardian_notified).label("notified"))
-            .select_from(due)
-            .outerjoin(given, and_(given.c.resident_id == due.c.resident_id,
-                                   given.c.vaccine == due.c.vaccine,
-                                   given.c.dose_no == due.c.dose_no))
+    return (stmt.add_columns(reason.label("reason"),
+                             case((got, None), else_=missed.c.reason).label("missed_reason"),
+                             case((got, None), else_=missed.c.guardian_notified)
+                             .label("notified"))
             .outerjoin(missed, and_(missed.c.resident_id == due.c.resident_id,
                                     missed.c.vaccine == due.c.vaccine,
                                     missed.c.dose_no == due.c.dose_no))
@@ -94,16 +102,26 @@ def dose_units(w: Window):
 
 def aggregate(session: Session, w: Window) -> list[tuple]:
     """(village_id, doctor_id, vaccine, dose_no, given, due) grouped in the database."""
-    u = dose_units(w).subquery("units")
+    u = dose_units(w, why=False).subquery("units")
     stmt = (select(u.c.village_id, u.c.doctor_id, u.c.vaccine, u.c.dose_no, func.sum(u.c.num),
                    func.sum(u.c.den))
             .group_by(u.c.village_id, u.c.doctor_id, u.c.vaccine, u.c.dose_no))
     return [tuple(r) for r in session.execute(stmt)]
 
 
-def add_rollups(session: Session, w: Window, add_all: Callable) -> None:
-    """Feed each dose's figures to rollups' `add_all(village, doctor, indicator, num, den)`."""
-    for village_id, doctor_id, vaccine, dose_no, num, den in aggregate(session, w):
+def add_rollups(session: Session, w: Window, add_all: Callable, cache: dict | None = None) \
+        -> None:
+    """Feed each dose's figures to rollups' `add_all(village, doctor, indicator, num, den)`.
+
+    Doses due and given depend only on the window's end and as_of, so periods ending the
+    same day (a quarter and its last month) share one query through rollups' `cache`."""
+    cache_key = (PREFIX, w.end, w.as_of)
+    rows = cache.get(cache_key) if cache is not None else None
+    if rows is None:
+        rows = aggregate(session, w)
+        if cache is not None:
+            cache[cache_key] = rows
+    for village_id, doctor_id, vaccine, dose_no, num, den in rows:
         add_all(village_id, doctor_id, key(vaccine, dose_no), num, den)
 
 

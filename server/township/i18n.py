@@ -130,6 +130,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "vaccine": ("疫苗", "Vaccine"),
     "dose_n": ("第N剂", "dose N"),
     "due_age": ("应种月龄", "Due at (months)"),
+    "due_age_short": ("月龄", "Months"),
+    "missed_reason": ("核查记录的漏种原因", "reason recorded at the check"),
+    "checked_not_given": ("已核查,未见接种", "checked, not given"),
     "vacc_target_from": ("采用“适龄儿童免疫规划疫苗接种率”的目标", "the vaccination-coverage "
                          "target"),
     "given": ("已接种", "given"),
