@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from server.clock import now_utc
+from server.metrics import dismissals
 from server.metrics.compute import BUILDERS
 from server.metrics.definitions import (
     BY_KEY,
@@ -128,14 +129,21 @@ def doctors_workload(session: Session, township_id: int, period_key: str) -> lis
     doctors = session.execute(select(User.id, User.full_name).where(
         User.township_id == township_id, User.role == ROLE_DOCTOR).order_by(User.id)).all()
     cur = rollup_map(session, township_id, period_key, "doctor")
+    period = parse_period(period_key)
+    status = period_status(session, township_id, period.key)
+    # Findings staff reviewed and dismissed are not findings against the doctor (ADR 0027).
+    dismissed = dismissals.dismissed_by_doctor(
+        session, township_id, period.start, period.end,
+        status.as_of if status is not None else now_utc())
     out = []
     for d in doctors:
         mine = {k: n for (_, i, k), (n, _) in cur.items() if i == d.id}
         work = {k[5:]: n for k, n in mine.items() if k.startswith("work:")}
+        found = sum(n for k, n in mine.items() if k.startswith("quality:"))
         out.append({"id": d.id, "name": d.full_name, "work": work,
                     "total": sum(work.values()),
                     "phone": sum(n for k, n in mine.items() if k.startswith("phone:")),
-                    "findings": sum(n for k, n in mine.items() if k.startswith("quality:")),
+                    "findings": max(found - sum(dismissed.get(d.id, {}).values()), 0),
                     "htn_standard": value_of(cur.get(("doctor", d.id, "htn_standard")),
                                              "rate")})
     return out

@@ -8,7 +8,7 @@ import metrics_town
 import pytest
 from sqlalchemy import select
 
-from server.metrics import assessment, dismissals, quality
+from server.metrics import assessment, dismissals, quality, read
 from server.metrics.rollups import recompute_period
 from server.models import (
     AdminChange,
@@ -59,6 +59,8 @@ def test_a_dismissal_survives_the_nightly_rewrite_and_deducts_nothing(ctx, town,
     assert b.dismissed == {"after_death_or_move": 1}
     assert b.findings == {"after_death_or_move": 0}
     assert (b.workload_points, b.deduction_points, b.net_points) == (6.0, 0.0, 6.0)
+    doctors = {d["id"]: d for d in read.doctors_workload(ctx, township, "2025-Q2")}
+    assert doctors[town["doctor_b"]]["findings"] == 0
     change = ctx.scalars(select(AdminChange)).one()
     assert (change.action, change.note, change.user_id) == ("dismiss", "死亡日期录错,已核实",
                                                             town["staff_a"])
