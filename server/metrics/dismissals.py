@@ -50,8 +50,20 @@ def apply(session: Session, township_id: int) -> int:
         QualityFlag.township_id == township_id, QualityFlag.dismissal_id.is_not(None))) or 0
 
 
-def dismiss(session: Session, user: User, flag_id: int, reason: str) -> QualityDismissal:
-    """Dismiss one current flag with a reason; audited. Raises ApiError (422, 404, 409)."""
+STALE = "质量核查已重新运行,该条已更新,请在列表中重新操作。"
+
+
+def subject_of(flag) -> str:
+    """What a form names a flag by besides its row id: the check and its subject. Row ids
+    are reused after the nightly rewrite, so a page loaded yesterday must not dismiss
+    whatever finding carries its id today."""
+    return f"{flag.check}:{flag.record_id or flag.resident_id}"
+
+
+def dismiss(session: Session, user: User, flag_id: int, reason: str,
+            expect: str | None = None) -> QualityDismissal:
+    """Dismiss one current flag with a reason; audited. `expect` is the `subject_of` the
+    page showed. Raises ApiError (422 bad reason, 404, 409 already dismissed or stale)."""
     reason = (reason or "").strip()
     if not reason:
         raise ApiError(422, "validation_failed", {"reason": [{
@@ -64,6 +76,8 @@ def dismiss(session: Session, user: User, flag_id: int, reason: str) -> QualityD
     flag = session.get(QualityFlag, flag_id)
     if flag is None or flag.township_id != user.township_id:
         raise ApiError(404, "not_found")
+    if expect is not None and expect != subject_of(flag):
+        raise ApiError(409, "conflict", message=STALE)
     if flag.dismissal_id is not None:
         raise ApiError(409, "conflict", message="该问题已被标记为已核实")
     version = None if flag.record_id is None else session.scalar(
@@ -75,7 +89,7 @@ def dismiss(session: Session, user: User, flag_id: int, reason: str) -> QualityD
     session.add(row)
     session.flush()
     flag.dismissal_id = row.id
-    audit.record_change(session, user, _subject(flag), "dismiss",
+    audit.record_change(session, user, f"quality:{subject_of(flag)}", "dismiss",
                         after={"detail": flag.detail, "record_version": version},
                         note=reason)
     return row
@@ -90,14 +104,9 @@ def withdraw(session: Session, user: User, dismissal_id: int) -> QualityDismissa
         row.withdrawn_at, row.withdrawn_by_id = now_utc(), user.id
         session.execute(update(QualityFlag).where(QualityFlag.dismissal_id == row.id)
                         .values(dismissal_id=None))
-        audit.record_change(session, user, _subject(row), "withdraw",
+        audit.record_change(session, user, f"quality:{subject_of(row)}", "withdraw",
                             before={"reason": row.reason}, note=row.reason)
     return row
-
-
-def _subject(item) -> str:
-    """The audit log's name of a finding: check and subject ids."""
-    return f"quality:{item.check}:{item.record_id or item.resident_id}"
 
 
 def dismissed_by_doctor(session: Session, township_id: int, start: dt.date, end: dt.date,

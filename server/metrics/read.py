@@ -206,8 +206,9 @@ def quality_list(session: Session, township_id: int, check: str, dismissed: bool
     q, r, d = QualityFlag, Resident, QualityDismissal
     by = aliased(User, name="by")
     stmt = (select(q.id, q.check, q.village_id, q.service_date, q.record_created_at, q.detail,
-                   q.record_id, r.name, r.national_id, User.full_name.label("doctor"),
-                   q.dismissal_id, d.reason, d.dismissed_at, by.full_name.label("dismissed_by"))
+                   q.record_id, q.resident_id, r.name, r.national_id,
+                   User.full_name.label("doctor"), q.dismissal_id, d.reason, d.dismissed_at,
+                   by.full_name.label("dismissed_by"))
             .outerjoin(r, r.id == q.resident_id).outerjoin(User, User.id == q.doctor_id)
             .outerjoin(d, d.id == q.dismissal_id).outerjoin(by, by.id == d.dismissed_by_id)
             .where(q.township_id == township_id, q.check == check,

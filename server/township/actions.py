@@ -9,6 +9,7 @@ from server.extensions import db
 from server.metrics import dismissals, verification
 from server.metrics.definitions import parse_period
 from server.metrics.rollups import recompute_period
+from server.models import QualityFlag
 from server.problems import ApiError
 from server.township.i18n import word
 from server.township.jobs import refresh_township
@@ -70,9 +71,13 @@ def dismiss_flag(flag_id: int):
     """Staff mark a finding as reviewed and not a problem, with a reason (audited)."""
     check = request.form.get("check", "")
     try:
-        dismissals.dismiss(db.session, g.user, flag_id, request.form.get("reason", ""))
+        dismissals.dismiss(db.session, g.user, flag_id, request.form.get("reason", ""),
+                           request.form.get("subject"))
     except ApiError as e:
-        if e.status != 422:
+        if e.status == 404 and db.session.get(QualityFlag, flag_id) is None:
+            # The nightly job rewrote the flags since the page was loaded.
+            e.message = dismissals.STALE
+        elif e.status not in (409, 422):
             abort(e.status)
         flash(e.message, "error")
         return redirect(url_for("township.quality", check=check) + "#list")

@@ -68,3 +68,19 @@ def test_dismissing_needs_the_csrf_token_and_the_township(client, late):
                     data={"reason": "x", "csrf_token": token(client, "/township/quality")})
     assert r.status_code == 404
     assert client.get("/township/quality?check=bogus").status_code == 404
+
+
+def test_a_flag_rewritten_since_the_page_loaded(client, late):
+    """The nightly job replaced the flag rows after the page was loaded: a row id that is
+    gone, or reused by another finding, is refused with a message, never dismissed."""
+    page_login(client, "staff_a")
+    csrf = token(client, "/township/quality?check=late_entry")
+    other = f"late_entry:{uuid.uuid4()}"  # the finding the page showed under this id
+    for flag_id, subject in ((late["flag_id"] + 1000, None), (late["flag_id"], other)):
+        r = client.post(f"/township/quality/flags/{flag_id}/dismiss",
+                        data={"csrf_token": csrf, "reason": "补录属实", "check": "late_entry",
+                              **({"subject": subject} if subject else {})})
+        assert r.status_code == 302
+        assert "质量核查已重新运行" in client.get(r.location).get_data(as_text=True)
+    with client.application.app_context():
+        assert db.session.scalar(db.select(QualityFlag.dismissal_id)) is None
