@@ -54,6 +54,7 @@ def test_the_table_of_doses_and_villages(client, children):
     assert "龙泉村" in html and "石板村" in html
     assert "50.0%" in html and "1/2" in html and "0/2" in html
     assert "c-bad" in html and "c-ok" in html  # 50% misses 90%; village 1's HepB is 100%
+    assert "/township/vaccines?period=2025" in client.get("/township/?period=2025").text
 
 
 def test_a_township_target_recolours_the_table(client, app, children):
