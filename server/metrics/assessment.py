@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.metrics.definitions import DEFAULT_RULES, WORK_KINDS
+from server.clock import now_utc
+from server.metrics import dismissals
+from server.metrics.definitions import DEFAULT_RULES, WORK_KINDS, parse_period
 from server.metrics.verification import denied_by_doctor
-from server.models import ROLE_DOCTOR, AssessmentRule, MetricRollup, User
+from server.models import ROLE_DOCTOR, AssessmentRule, MetricPeriod, MetricRollup, User
 
 FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
 
@@ -50,7 +52,8 @@ class DoctorScore:
     name: str
     work: dict[str, int] = field(default_factory=dict)
     phone: dict[str, int] = field(default_factory=dict)
-    findings: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)  # counted (not dismissed)
+    dismissed: dict[str, int] = field(default_factory=dict)
     denied: int = 0
     workload_points: float = 0.0
     deduction_points: float = 0.0
@@ -77,6 +80,18 @@ def assess(session: Session, township_id: int, period_key: str) -> list[DoctorSc
         bucket = {"work": score.work, "phone": score.phone, "quality": score.findings}
         if prefix in bucket:
             bucket[prefix][name] = n
+    # Findings staff dismissed (reviewed: real twins, a reading confirmed) deduct nothing;
+    # like verification calls, a review may still change a closed quarter (ADR 0027).
+    period = parse_period(period_key)
+    mp = session.scalar(select(MetricPeriod).where(MetricPeriod.township_id == township_id,
+                                                   MetricPeriod.period == period.key))
+    as_of = mp.as_of if mp is not None else now_utc()
+    for doctor_id, checks in dismissals.dismissed_by_doctor(
+            session, township_id, period.start, period.end, as_of).items():
+        score = scores.get(doctor_id)
+        for check, n in checks.items() if score is not None else ():
+            score.dismissed[check] = min(n, score.findings.get(check, 0))
+            score.findings[check] = score.findings.get(check, 0) - score.dismissed[check]
     for doctor_id, n in denied_by_doctor(session, township_id, period_key).items():
         if doctor_id in scores:
             scores[doctor_id].denied = n
@@ -107,11 +122,11 @@ def table(scores: list[DoctorScore], lang: str = "zh") -> list[list]:
     """Rows for the export: a header, then one row per doctor."""
     zh = lang == "zh"
     header = (["医生", "入户随访", "高血压随访", "其中电话", "糖尿病随访", "其中电话", "接种核查",
-               "健康教育", "老年人体检", "质量问题", "抽查否认", "工作量分", "扣分", "净得分",
-               "分配比例"] if zh else
+               "健康教育", "老年人体检", "质量问题", "已核实排除", "抽查否认", "工作量分",
+               "扣分", "净得分", "分配比例"] if zh else
               ["Doctor", "Household visits", "HTN follow-ups", "by phone", "DM follow-ups",
                "by phone", "Vaccination checks", "Education", "65+ checks", "Findings",
-               "Denied", "Workload points", "Deductions", "Net points", "Share"])
+               "Dismissed", "Denied", "Workload points", "Deductions", "Net points", "Share"])
     out = [header]
     for s in scores:
         out.append([s.name, s.work.get("household_visit", 0),
@@ -119,6 +134,7 @@ def table(scores: list[DoctorScore], lang: str = "zh") -> list[list]:
                     s.phone.get("hypertension_followup", 0),
                     s.work.get("diabetes_followup", 0), s.phone.get("diabetes_followup", 0),
                     s.work.get("vaccination_check", 0), s.work.get("education_activity", 0),
-                    s.work.get("elderly_health_check", 0), sum(s.findings.values()), s.denied,
+                    s.work.get("elderly_health_check", 0), sum(s.findings.values()),
+                    sum(s.dismissed.values()), s.denied,
                     s.workload_points, s.deduction_points, s.net_points, round(s.share, 4)])
     return out

@@ -126,6 +126,8 @@ DEFAULT_SETTINGS: dict[str, dict] = {
     "period_close_days": {"days": 10},
     "quality": {"late_entry_days": 30, "burst_count": 10, "burst_minutes": 30,
                 "identical_readings": 4, "dead_record_days": 365},
+    # How many residents a verification draw (电话抽查) offers by default.
+    "verification": {"sample_size": 20},
 }
 
 # Default points of the assessment (docs/adr/0024-assessment-points.md).

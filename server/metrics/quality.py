@@ -12,6 +12,7 @@ from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, 
 from sqlalchemy.orm import Session, aliased
 
 from server.clock import now_utc
+from server.metrics import dismissals
 from server.metrics.definitions import parse_period, years_before
 from server.metrics.population import CST, Window, live_records, make_window, village_doctor
 from server.models import (
@@ -85,9 +86,21 @@ def duplicates(w: Window) -> list:
                                    real.village_id.in_(w.village_ids), real.deleted_at.is_(None),
                                    real.name == r.name, real.birth_date == r.birth_date,
                                    real.sex == r.sex))
+    # The group's size is the detail: a third resident joining a pair is news, and brings
+    # back a pair staff had dismissed (docs/adr/0027-dismissing-quality-flags.md).
+    other = aliased(Resident, name="other")
+    same_id_n = (select(func.count()).where(func.upper(other.national_id)
+                                            == func.upper(r.national_id),
+                                            other.village_id.in_(w.village_ids),
+                                            other.deleted_at.is_(None)).scalar_subquery())
+    twins_n = (select(func.count()).where(other.village_id == r.village_id,
+                                          other.name == r.name,
+                                          other.birth_date == r.birth_date,
+                                          other.deleted_at.is_(None)).scalar_subquery())
     return [
-        _resident_flags(w, "duplicate_id", func.upper(r.national_id).in_(same_id)),
-        _resident_flags(w, "duplicate_name_birth", in_twins),
+        _resident_flags(w, "duplicate_id", func.upper(r.national_id).in_(same_id),
+                        literal("×") + _txt(same_id_n)),
+        _resident_flags(w, "duplicate_name_birth", in_twins, literal("×") + _txt(twins_n)),
         _resident_flags(w, "provisional_match",
                         and_(r.national_id.is_(None), match.exists()),
                         literal("≈ ") + _txt(match.limit(1).scalar_subquery())),
@@ -196,15 +209,21 @@ def dead_records(w: Window, days: int):
     since = today - dt.timedelta(days=days)
     served = select(SR.id).where(SR.resident_id == r.id, SR.service_date > since,
                                  live_records(w)).exists()
+    # The last service is the detail: a resident served again and then silent for another
+    # year is a new finding, not the one staff dismissed.
+    last = select(func.max(SR.service_date)).where(SR.resident_id == r.id,
+                                                    live_records(w)).scalar_subquery()
     return _resident_flags(
         w, "dead_record",
         and_(r.permanent.is_(True), r.status == "active", r.died_on.is_(None),
              or_(r.moved_out_on.is_(None), r.moved_in_on > r.moved_out_on),
-             r.record_created_on.is_not(None), r.record_created_on <= since, ~served))
+             r.record_created_on.is_not(None), r.record_created_on <= since, ~served),
+        literal("last ") + func.coalesce(_txt(last), "-"))
 
 
 def refresh_flags(session: Session, township_id: int, now: dt.datetime | None = None) -> dict:
-    """Rewrite the township's quality flags; return the count per check."""
+    """Rewrite the township's quality flags, mark those a standing dismissal still fits;
+    return the count per check of the others (the findings still open)."""
     now = now or now_utc()
     today = now.astimezone(CST).date()
     w = make_window(session, township_id, parse_period(str(today.year)), now)
@@ -217,8 +236,10 @@ def refresh_flags(session: Session, township_id: int, now: dt.datetime | None = 
     session.execute(delete(QualityFlag).where(QualityFlag.township_id == township_id))
     for stmt in selects:
         session.execute(insert(QualityFlag).from_select(COLUMNS, stmt))
+    dismissals.apply(session, township_id)
     session.commit()
     rows = session.execute(select(QualityFlag.check, func.count())
-                           .where(QualityFlag.township_id == township_id)
+                           .where(QualityFlag.township_id == township_id,
+                                  QualityFlag.dismissal_id.is_(None))
                            .group_by(QualityFlag.check))
     return {check: n for check, n in rows}

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.clock import now_utc
+from server.metrics import dismissals
 from server.metrics.compute import BUILDERS
 from server.metrics.definitions import (
     BY_KEY,
@@ -28,6 +29,7 @@ from server.models import (
     MetricPeriod,
     MetricRollup,
     OverduePatient,
+    QualityDismissal,
     QualityFlag,
     Resident,
     User,
@@ -64,7 +66,7 @@ def value_of(cell: tuple | None, unit: str) -> float | None:
     return num / den if den else None
 
 
-def _judge(rule, value, previous, unit, scale: float) -> bool | None:
+def judge(rule, value, previous, unit, scale: float) -> bool | None:
     """Met, missed, or None when it cannot be said (no value, no target, no last year)."""
     if rule is None or value is None:
         return None
@@ -102,7 +104,7 @@ def scorecard(session: Session, township_id: int, period_key: str, scope: str = 
                     "rule": rule, "target": (rule.value * scale if rule and rule.value is not None
                                              and ind.unit == "count" else
                                              rule.value if rule else None),
-                    "met": _judge(rule, value, previous, ind.unit, scale)
+                    "met": judge(rule, value, previous, ind.unit, scale)
                     if ind.supported else None})
     return out
 
@@ -127,14 +129,21 @@ def doctors_workload(session: Session, township_id: int, period_key: str) -> lis
     doctors = session.execute(select(User.id, User.full_name).where(
         User.township_id == township_id, User.role == ROLE_DOCTOR).order_by(User.id)).all()
     cur = rollup_map(session, township_id, period_key, "doctor")
+    period = parse_period(period_key)
+    status = period_status(session, township_id, period.key)
+    # Findings staff reviewed and dismissed are not findings against the doctor (ADR 0027).
+    dismissed = dismissals.dismissed_by_doctor(
+        session, township_id, period.start, period.end,
+        status.as_of if status is not None else now_utc())
     out = []
     for d in doctors:
         mine = {k: n for (_, i, k), (n, _) in cur.items() if i == d.id}
         work = {k[5:]: n for k, n in mine.items() if k.startswith("work:")}
+        found = sum(n for k, n in mine.items() if k.startswith("quality:"))
         out.append({"id": d.id, "name": d.full_name, "work": work,
                     "total": sum(work.values()),
                     "phone": sum(n for k, n in mine.items() if k.startswith("phone:")),
-                    "findings": sum(n for k, n in mine.items() if k.startswith("quality:")),
+                    "findings": max(found - sum(dismissed.get(d.id, {}).values()), 0),
                     "htn_standard": value_of(cur.get(("doctor", d.id, "htn_standard")),
                                              "rate")})
     return out
@@ -179,21 +188,31 @@ def drill(session: Session, township_id: int, period_key: str, indicator: str,
 
 
 def quality_summary(session: Session, township_id: int) -> dict:
-    """Counts per check and the latest flags (joined to names for the list)."""
-    counts = dict(session.execute(select(QualityFlag.check, func.count()).where(
-        QualityFlag.township_id == township_id).group_by(QualityFlag.check)).all())
-    found = session.scalar(select(func.max(QualityFlag.found_at)).where(
-        QualityFlag.township_id == township_id))
-    return {"counts": counts, "found_at": found}
+    """Open findings per check, dismissed ones per check apart, and when the checks ran."""
+    q = QualityFlag
+    rows = session.execute(select(q.check, q.dismissal_id.is_not(None), func.count())
+                           .where(q.township_id == township_id)
+                           .group_by(q.check, q.dismissal_id.is_not(None))).all()
+    counts = {c: n for c, dismissed, n in rows if not dismissed}
+    dismissed = {c: n for c, was, n in rows if was}
+    found = session.scalar(select(func.max(q.found_at)).where(q.township_id == township_id))
+    return {"counts": counts, "dismissed": dismissed, "found_at": found}
 
 
-def quality_list(session: Session, township_id: int, check: str, limit: int = 300) -> list:
-    """One check's flags with resident names and doctor names."""
-    q, r = QualityFlag, Resident
+def quality_list(session: Session, township_id: int, check: str, dismissed: bool = False,
+                 limit: int = 300) -> list:
+    """One check's open flags (or its dismissed ones, with who dismissed them and why),
+    with resident and doctor names."""
+    q, r, d = QualityFlag, Resident, QualityDismissal
+    by = aliased(User, name="by")
     stmt = (select(q.id, q.check, q.village_id, q.service_date, q.record_created_at, q.detail,
-                   q.record_id, r.name, r.national_id, User.full_name.label("doctor"))
+                   q.record_id, q.resident_id, r.name, r.national_id,
+                   User.full_name.label("doctor"), q.dismissal_id, d.reason, d.dismissed_at,
+                   by.full_name.label("dismissed_by"))
             .outerjoin(r, r.id == q.resident_id).outerjoin(User, User.id == q.doctor_id)
-            .where(q.township_id == township_id, q.check == check)
+            .outerjoin(d, d.id == q.dismissal_id).outerjoin(by, by.id == d.dismissed_by_id)
+            .where(q.township_id == township_id, q.check == check,
+                   q.dismissal_id.is_not(None) if dismissed else q.dismissal_id.is_(None))
             .order_by(q.village_id, r.name, q.service_date).limit(limit))
     return [dict(row._mapping) for row in session.execute(stmt)]
 

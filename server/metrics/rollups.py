@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.clock import now_utc
-from server.metrics import compute
+from server.metrics import compute, vaccines
 from server.metrics.definitions import PERIOD, SUPPORTED, Period, parse_period, periods_of_year
 from server.metrics.population import CST, Window, live_records, make_window
 from server.models import MetricPeriod, MetricRollup, QualityFlag, ServiceRecord, Township
@@ -72,6 +72,7 @@ def compute_period(session: Session, w: Window, cache: dict | None = None) -> li
         add_all(village_id, doctor_id, f"work:{kind}", n, None)
         if phone:
             add_all(village_id, doctor_id, f"phone:{kind}", n, None)
+    vaccines.add_rollups(session, w, add_all, cache)  # per vaccine and dose: "vacc:HepB:2"
     for village_id, doctor_id, check, n in quality_counts(session, w):
         add_all(village_id, doctor_id, f"quality:{check}", n, None)
     return [{"township_id": w.township_id, "period": w.period.key, "scope": s,

@@ -16,10 +16,12 @@ from server.models.admin import (  # noqa: F401
 from server.models.base import Base  # noqa: F401
 from server.models.cards import CARD_STATUSES, ResidentCard  # noqa: F401
 from server.models.metrics import (  # noqa: F401
+    AdminChange,
     AssessmentRule,
     MetricPeriod,
     MetricRollup,
     OverduePatient,
+    QualityDismissal,
     QualityFlag,
     VerificationCall,
     VerificationSample,

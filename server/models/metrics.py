@@ -69,7 +69,49 @@ class QualityFlag(Base):
     record_created_at: Mapped[dt.datetime | None]
     detail: Mapped[str | None] = mapped_column(String(200))
     found_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    # Set by the nightly job when a standing dismissal still fits this finding
+    # (docs/adr/0027-dismissing-quality-flags.md).
+    dismissal_id: Mapped[int | None] = mapped_column(ForeignKey("quality_dismissals.id"))
     __table_args__ = (Index("ix_quality_flags_township_check", "township_id", "check"),)
+
+
+class QualityDismissal(Base):
+    """Staff's "reviewed, not a problem" on one finding, kept across the nightly rewrite.
+
+    Keyed on the check and its subject (resident and/or record), not on a flag row; it
+    holds while the finding looks as it did when dismissed (same detail, same record
+    version) and stops holding, without being deleted, once the data changes."""
+
+    __tablename__ = "quality_dismissals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"))
+    check: Mapped[str] = mapped_column(String(40))
+    resident_id: Mapped[uuid.UUID | None]
+    record_id: Mapped[uuid.UUID | None]
+    detail: Mapped[str | None] = mapped_column(String(200))
+    record_version: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(String(200))
+    dismissed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dismissed_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    withdrawn_at: Mapped[dt.datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (Index("ix_quality_dismissals_township_check", "township_id", "check"),)
+
+
+class AdminChange(Base):
+    """One change township staff made to reference data or a review: who, when, what,
+    the value before and after. Never updated or deleted (the township's own audit log)."""
+
+    __tablename__ = "admin_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    subject: Mapped[str] = mapped_column(String(120))  # e.g. "setting:quality"
+    action: Mapped[str] = mapped_column(String(20))  # set, delete, dismiss, withdraw
+    before: Mapped[dict | None]
+    after: Mapped[dict | None]
+    note: Mapped[str | None] = mapped_column(String(200))
 
 
 class OverduePatient(Base):

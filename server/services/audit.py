@@ -47,3 +47,36 @@ def history(session: Session, user: User, entity_id: uuid.UUID) -> list[dict[str
         if change.op == "upsert":
             previous = payload
     return out
+
+
+def record_change(session: Session, user: User, subject: str, action: str,
+                  before: Any = None, after: Any = None, note: str | None = None) -> None:
+    """Log one change township staff made outside the sync log (settings, targets, reviews
+    of quality flags): who, when, what, the value before and after. Added to the session;
+    the caller's commit stores it with the change itself, or neither."""
+    from server.models import AdminChange
+
+    session.add(AdminChange(township_id=user.township_id, user_id=user.id, subject=subject,
+                            action=action, before=_doc(before), after=_doc(after),
+                            note=(note or None) and note[:200]))
+
+
+def _doc(value: Any) -> dict | None:
+    """JSON columns hold objects: wrap anything else."""
+    if value is None or isinstance(value, dict):
+        return value
+    return {"value": value}
+
+
+def admin_changes(session: Session, township_id: int, prefix: str = "",
+                  limit: int = 50) -> list[dict[str, Any]]:
+    """The township's logged changes whose subject starts with `prefix`, newest first."""
+    from server.models import AdminChange
+
+    rows = session.execute(
+        select(AdminChange, User.full_name).join(User, User.id == AdminChange.user_id)
+        .where(AdminChange.township_id == township_id,
+               AdminChange.subject.startswith(prefix, autoescape=True))
+        .order_by(AdminChange.id.desc()).limit(limit)).all()
+    return [{"at": c.at, "user": who, "subject": c.subject, "action": c.action,
+             "before": c.before, "after": c.after, "note": c.note} for c, who in rows]

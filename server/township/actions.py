@@ -1,14 +1,17 @@
 """The township's forms: recompute now, close a period, draw a sample, record a call,
-set the assessment's points. Every one is a CSRF-checked POST that redirects back."""
+dismiss a quality finding (settings and targets: server/township/admin.py). Every one is
+a CSRF-checked POST that redirects back."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 
 from server.extensions import db
-from server.metrics import assessment, verification
-from server.metrics.definitions import DEFAULT_RULES, parse_period
+from server.metrics import dismissals, verification
+from server.metrics.definitions import parse_period
 from server.metrics.rollups import recompute_period
+from server.models import QualityFlag
 from server.problems import ApiError
+from server.township.i18n import word
 from server.township.jobs import refresh_township
 from server.township.web import admin_only, bp
 
@@ -63,19 +66,32 @@ def record_call(call_id: int):
     return redirect(url_for("township.quality") + "#verification")
 
 
-@bp.post("/assessment/rules")
-def save_rules():
-    """The admin sets the points per record kind and per finding."""
-    admin_only()
-    values = {}
-    for rule in DEFAULT_RULES:
-        raw = request.form.get(rule, "").strip()
-        try:
-            values[rule] = float(raw)
-        except ValueError:
-            continue
-        if not 0 <= values[rule] <= 1000:
-            abort(400)
-    assessment.save_rules(db.session, g.user.township_id, values)
+@bp.post("/quality/flags/<int:flag_id>/dismiss")
+def dismiss_flag(flag_id: int):
+    """Staff mark a finding as reviewed and not a problem, with a reason (audited)."""
+    check = request.form.get("check", "")
+    try:
+        dismissals.dismiss(db.session, g.user, flag_id, request.form.get("reason", ""),
+                           request.form.get("subject"))
+    except ApiError as e:
+        if e.status == 404 and db.session.get(QualityFlag, flag_id) is None:
+            # The nightly job rewrote the flags since the page was loaded.
+            e.message = dismissals.STALE
+        elif e.status not in (409, 422):
+            abort(e.status)
+        flash(e.message, "error")
+        return redirect(url_for("township.quality", check=check) + "#list")
     db.session.commit()
-    return redirect(url_for("township.assessment_page", period=request.form.get("period")))
+    flash(word("dismissed_one", g.lang))
+    return redirect(url_for("township.quality", check=check) + "#list")
+
+
+@bp.post("/quality/dismissals/<int:dismissal_id>/withdraw")
+def withdraw_dismissal(dismissal_id: int):
+    """Take a dismissal back: the finding is open (and deducts) again (audited)."""
+    try:
+        row = dismissals.withdraw(db.session, g.user, dismissal_id)
+    except ApiError as e:
+        abort(e.status)
+    db.session.commit()
+    return redirect(url_for("township.quality", check=row.check, dismissed=1) + "#list")

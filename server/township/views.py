@@ -5,7 +5,8 @@ from flask import abort, g, render_template, request
 
 from server.extensions import db
 from server.metrics import assessment, read
-from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period
+from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period, settings_for
+from server.metrics.quality import CHECKS
 from server.models import User, VerificationSample, Village
 from server.township.web import bp, current_period
 
@@ -89,17 +90,23 @@ def quality():
     """The quality panel: counts per check, one check's list, overdue and verification."""
     tid = g.user.township_id
     check = request.args.get("check")
+    if check is not None and check not in CHECKS:
+        abort(404)
+    dismissed = request.args.get("dismissed") == "1"
     summary = read.quality_summary(db.session, tid)
-    flags = read.quality_list(db.session, tid, check) if check else []
+    flags = read.quality_list(db.session, tid, check, dismissed) if check else []
     samples = db.session.scalars(db.select(VerificationSample)
                                  .where(VerificationSample.township_id == tid)
                                  .order_by(VerificationSample.id.desc()).limit(3)).all()
     calls = read.verification_calls(db.session, [s.id for s in samples])
     return render_template("township/quality.html", summary=summary, check=check,
-                           flags=flags, names=_village_names(), samples=samples, calls=calls,
+                           flags=flags, dismissed=dismissed, checks=CHECKS,
+                           names=_village_names(), samples=samples, calls=calls,
                            overdue=read.overdue_list(db.session, tid, limit=200),
                            overdue_total=read.overdue_count(db.session, tid),
-                           period=current_period("quarter"), doctors=_doctor_names())
+                           period=current_period("quarter"), doctors=_doctor_names(),
+                           sample_size=settings_for(db.session, tid)["verification"]
+                           ["sample_size"])
 
 
 def _doctor_names() -> dict[int, str]:

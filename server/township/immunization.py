@@ -1,0 +1,67 @@
+"""Vaccination coverage per vaccine and dose: the table, the children behind a cell, and
+its export. Figures come from the rollups (server/metrics/vaccines.py)."""
+from __future__ import annotations
+
+from flask import abort, g, render_template, request
+
+from server.extensions import db
+from server.metrics import read, vaccines
+from server.models import VaccineScheduleDose, Village
+from server.township.exports import send
+from server.township.i18n import word
+from server.township.web import bp, current_period
+
+
+@bp.get("/vaccines")
+def vaccines_page():
+    """Vaccine × dose, the township and each village, coloured against the target."""
+    period = current_period("year")
+    table = vaccines.coverage_table(db.session, g.user.township_id, period)
+    status = read.period_status(db.session, g.user.township_id, period)
+    return render_template("township/vaccines.html", period=period, table=table,
+                           status=status)
+
+
+@bp.get("/vaccines/<vaccine>/<int:dose_no>")
+def vaccine_drill(vaccine: str, dose_no: int):
+    """The children one dose was due for: given when, or missing and why."""
+    dose = db.session.scalar(db.select(VaccineScheduleDose).where(
+        VaccineScheduleDose.vaccine == vaccine, VaccineScheduleDose.dose_no == dose_no))
+    if dose is None:
+        abort(404)
+    names = dict(db.session.execute(db.select(Village.id, Village.name).where(
+        Village.township_id == g.user.township_id)).all())
+    raw = request.args.get("village", "")
+    village_id = int(raw) if raw.isdigit() else None
+    if village_id is not None and village_id not in names:
+        abort(404)
+    period = current_period("year")
+    rows = vaccines.drill(db.session, g.user.township_id, period, vaccine, dose_no,
+                          village_id)
+    return render_template("township/vaccine_drill.html", period=period, dose=dose,
+                           rows=rows, names=names, village_id=village_id)
+
+
+@bp.get("/export/vaccines.<fmt>")
+def export_vaccines(fmt: str):
+    """The period's per-dose coverage, the township and each village (no personal data)."""
+    period = current_period("year")
+    table = vaccines.coverage_table(db.session, g.user.township_id, period)
+    zh = g.lang == "zh"
+    rows = [["统计期", "范围", "疫苗", "剂次", "应种月龄", "已种", "应种", "接种率", "目标",
+             "达标"] if zh else ["Period", "Scope", "Vaccine", "Dose", "Due at (months)",
+                                "Given", "Due", "Coverage", "Target", "Met"]]
+    scopes = ["全乡镇" if zh else "Township"] + [v["name"] for v in table["villages"]]
+    for row in table["rows"]:
+        d = row["dose"]
+        for label, c in zip(scopes, row["cells"], strict=True):
+            if c["den"] is None:
+                continue
+            rule = c["rule"]
+            rows.append([period, label, d.name_zh if zh else d.vaccine, d.dose_no,
+                         d.due_age_months, c["num"], c["den"],
+                         None if c["value"] is None else round(c["value"], 4),
+                         None if rule is None else rule.value,
+                         {True: word("met", g.lang), False: word("missed", g.lang)}
+                         .get(c["met"], "")])
+    return send(rows, f"vaccines-{period}", fmt)
