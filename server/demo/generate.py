@@ -47,19 +47,19 @@ from server.models import (
 
 DEFAULT_TODAY = dt.date(2026, 11, 23)  # fixed, so the demo is the same whenever it is built
 DEMO_PASSWORD = "demo1234"  # every demo login; this is a demo, not a deployment
-TARGETS = (
+TARGETS = (  # keyed by the indicator keys of server/metrics/definitions.py
     ("record_coverage", "min_rate", 0.8),
     ("record_use", "min_rate", 0.75),
-    ("hypertension_standard_management", "min_rate", 0.6),
-    ("diabetes_standard_management", "min_rate", 0.6),
-    ("bp_control", "rising", None),
-    ("glucose_control", "rising", None),
-    ("elderly_health_management", "min_rate", 0.7),
-    ("vaccination_coverage", "min_rate", 0.95),
+    ("htn_standard", "min_rate", 0.6),
+    ("dm_standard", "min_rate", 0.6),
+    ("htn_control", "rising", None),
+    ("dm_control", "rising", None),
+    ("elderly_mgmt", "min_rate", 0.7),
+    ("vacc_coverage", "min_rate", 0.95),
 )
 SETTINGS = (
     ("followup_counted_modes", {"modes": ["clinic", "home"]}),
-    ("age_thresholds", {"elderly": 65, "first_visit_bp": 35}),
+    ("age_thresholds", {"elderly": 65, "bp_relaxed": 65, "bp_first_visit": 35, "child_max": 6}),
 )
 
 

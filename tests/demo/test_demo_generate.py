@@ -212,7 +212,7 @@ def test_reference_data(session):
     """Schedule, targets and settings for the township."""
     assert _count(session, VaccineScheduleDose) == 22
     assert session.scalar(sa.select(Target.value).filter_by(
-        indicator="vaccination_coverage")) == pytest.approx(0.95)
+        indicator="vacc_coverage")) == pytest.approx(0.95)
     modes = session.scalar(sa.select(Setting.value).filter_by(key="followup_counted_modes"))
     assert modes == {"modes": ["clinic", "home"]}
 
