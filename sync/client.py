@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - the reference client on its own
         return json.loads(data)
 
     def _store(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 PROTOCOL_VERSION = 1
 PUSH_BATCH = 1000  # the protocol's maximum: fewer round trips for a backlog (bench/sync_bench.py)
@@ -143,7 +143,7 @@ def _now_iso(clock: Callable[[], dt.datetime]) -> str:
 
 def _dumps(value: Any) -> str:
     """Compact JSON with Chinese kept as is, as the server writes it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _store(value)
 
 
 class RawJSON(str):
