@@ -31,7 +31,7 @@ from server.schemas.fast import loader
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.schemas.records import load_record
 from server.services import people
-from server.services.bulk import insert_processed, processed
+from server.services.bulk import convert, insert_processed, processed, rows_in
 from server.services.records import Batch, insert_records, prepare_record, publish_new_record
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
@@ -66,7 +66,7 @@ def apply_push(session: Session, user: User, device: Device | None,
     checked = preflight(raw_ops)
     staged_in = stage(session, user, device.id if device else None, checked, now)
     push = _Push(session, user, device, now)
-    push.prefetch(raw_ops)
+    push.prefetch(checked)
     push.staged_in = staged_in
     results = PushOutcome(push.apply(raw, pre) for raw, pre in zip(raw_ops, checked,
                                                                    strict=True))
@@ -124,6 +124,12 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
         batch.preload(set(), set(chunk))
     dialect = session.get_bind().dialect
     change_table = SyncChange.__table__
+    # What every row of this push shares, converted once.
+    same = {"device_id": device_id, "created_at": now, "updated_at": now}
+    fixed_envelope = convert(dialect, SRT, same)
+    fixed_change = convert(dialect, change_table, {
+        "device_id": device_id, "committed_at": now, "user_id": user.id, "entity": "record",
+        "op": "upsert", "version": 1, "superseded": False, "status": "accepted"})
     for c in todo:
         try:
             row = prepare_record(batch, dict(c.body), device_id, now)
@@ -141,9 +147,9 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
         c.staged = Staged(
             row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
             batch.households.get(row["household_id"]) if row.get("household_id") else None,
-            processed(dialect, SRT, row),
+            processed(dialect, SRT, row, fixed_envelope),
             processed(dialect, RECORD_CLASSES[row["kind"]].__table__, row),
-            processed(dialect, change_table, change))
+            processed(dialect, change_table, change, fixed_change))
     return frozenset(batch.villages)
 
 
@@ -205,36 +211,33 @@ class _Push:
         self.counter_at_lock = self.writer.last
         self.existing_records: set[uuid.UUID] = set()
 
-    def prefetch(self, raw_ops: list[Any]) -> None:
+    def prefetch(self, checked: list[Checked]) -> None:
         """Look up, in a few queries, what every op will ask about: earlier receipts,
         records that already exist, and the residents and households records point to."""
-        op_ids, record_ids, residents, households = set(), set(), set(), set()
-        for raw in raw_ops:
-            if not isinstance(raw, dict):
+        op_ids, record_ids, residents, households = [], [], set(), set()
+        for c in checked:
+            if c.op is None:
                 continue
-            op_ids.add(_uuid(raw.get("op_id")))
-            if raw.get("entity") == "record":
-                record_ids.add(_uuid(raw.get("id")))
-                data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+            op_ids.append(c.op["op_id"])
+            if c.op["entity"] == "record":
+                record_ids.append(c.op["id"])
+                data = c.body if c.body is not None else c.op["data"]
                 residents.add(_uuid(data.get("resident_id")))
                 households.add(_uuid(data.get("household_id")))
-        for ids in (op_ids, record_ids, residents, households):
-            ids.discard(None)
-        for chunk in _chunks(op_ids):
-            self.stored.update((op_id, result) for op_id, result in self.session.execute(
-                select(SyncReceipt.op_id, SyncReceipt.result)
-                .where(SyncReceipt.op_id.in_(chunk))))
-            for op_id, eid, version, seq in self.session.execute(
-                select(SyncChange.op_id, SyncChange.entity_id, SyncChange.version,
-                       SyncChange.seq)
-                .where(SyncChange.op_id.in_(chunk), SyncChange.entity == "record",
-                       SyncChange.status == "accepted")):
-                self.stored_records[op_id] = {"op_id": str(op_id), "id": str(eid),
-                                              "status": "accepted", "version": version,
-                                              "seq": seq}
-        for chunk in _chunks(record_ids):
-            self.existing_records.update(self.session.scalars(
-                select(ServiceRecord.id).where(ServiceRecord.id.in_(chunk))))
+        residents.discard(None)
+        households.discard(None)
+        for op_id, result in rows_in(self.session, "SELECT op_id, result FROM sync_receipts "
+                                     "WHERE op_id", SyncReceipt.op_id, op_ids):
+            self.stored[_uuid(op_id)] = result
+        for op_id, eid, version, seq in rows_in(
+                self.session, "SELECT op_id, entity_id, version, seq FROM sync_changes WHERE "
+                "entity = 'record' AND status = 'accepted' AND op_id", SyncChange.op_id, op_ids):
+            self.stored_records[_uuid(op_id)] = {"op_id": str(_uuid(op_id)),
+                                                 "id": str(_uuid(eid)), "status": "accepted",
+                                                 "version": version, "seq": seq}
+        self.existing_records.update(_uuid(r) for r, in rows_in(
+            self.session, "SELECT id FROM service_records WHERE id", ServiceRecord.id,
+            record_ids))
         for chunk in _chunks(residents):
             self.batch.preload(set(chunk), set())
         for chunk in _chunks(households):

@@ -46,12 +46,25 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     conn.exec_driver_sql(sql, params)
 
 
-def processed(dialect, table: Table, row: dict[str, Any]) -> dict[str, Any]:
+def processed(dialect, table: Table, row: dict[str, Any],
+              fixed: dict[str, Any] | None = None) -> dict[str, Any]:
     """`row` with each value turned into what the driver takes (bind processors applied),
-    keyed by column: work done ahead, e.g. before a lock is taken (sync/push.py)."""
+    keyed by column: work done ahead, e.g. before a lock is taken (sync/push.py).
+    `fixed` holds columns already converted (values shared by a whole batch)."""
     _sql, columns, procs, _positional = _compiled(table, dialect)
+    if fixed:
+        return {c: fixed[c] if c in fixed else
+                (p(row[c]) if p and row[c] is not None else row[c])
+                for c, p in zip(columns, procs, strict=True)}
     return {c: (p(row[c]) if p and row[c] is not None else row[c])
             for c, p in zip(columns, procs, strict=True)}
+
+
+def convert(dialect, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Some columns' values converted for the driver (for `processed(fixed=...)`)."""
+    _sql, columns, procs, _positional = _compiled(table, dialect)
+    proc = dict(zip(columns, procs, strict=True))
+    return {c: (proc[c](v) if proc[c] and v is not None else v) for c, v in values.items()}
 
 
 def insert_processed(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -64,3 +77,21 @@ def insert_processed(session: Session, table: Table, rows: list[dict[str, Any]])
     # column keys, as in `bulk_insert`.
     conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in rows] if positional
                          else rows)
+
+
+def rows_in(session: Session, head: str, column, values: list, size: int = 500) -> list[tuple]:
+    """Rows of `head` + " IN (...)" over `values` (converted by `column`'s type, as a bound
+    parameter would be), in slices of `size` (SQLite limits parameters). Values in the
+    rows come back as the driver gives them (a UUID is hex text on SQLite)."""
+    if not values:
+        return []
+    conn = session.connection()
+    proc = column.type._cached_bind_processor(conn.dialect)
+    sent = [proc(v) if proc and v is not None else v for v in values]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    out: list[tuple] = []
+    for i in range(0, len(sent), size):
+        chunk = sent[i:i + size]
+        out += conn.exec_driver_sql(f"{head} IN ({', '.join([mark] * len(chunk))})",
+                                    tuple(chunk)).all()
+    return out
