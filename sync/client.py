@@ -385,7 +385,7 @@ class SyncClient:
                     free.append(lane)
                     try:
                         response = self._decode(*future.result())
-                        self._apply_push_only(response)
+                        self._apply_push_only(response, sent)
                         self._count(stats, sent, response)
                     except BaseException as e:  # the others still land before it is raised
                         error = error or e
@@ -394,11 +394,17 @@ class SyncClient:
         if error is not None:
             raise error
 
-    def _apply_push_only(self, response: dict[str, Any]) -> None:
-        """Store a push-only response's results; the cursor is not moved."""
+    def _apply_push_only(self, response: dict[str, Any], ops: list[dict[str, Any]] | None = None
+                         ) -> None:
+        """Store a push-only response's results; the cursor is not moved. With the `ops`
+        that were sent, their entity and id need not be read back from the outbox."""
+        sent = counters = None
+        if ops:
+            sent = {o["op_id"]: (o["entity"], o["id"], o["action"]) for o in ops}
+            counters = (ops[0]["device_counter"], ops[-1]["device_counter"])
         self.db.execute("BEGIN")
         try:
-            self._apply_results(response["results"])
+            self._apply_results(response["results"], sent, counters or (0, 0))
             self._set_meta("clock_warning", int(bool(response.get("clock_warning"))))
             self.db.execute("COMMIT")
         except BaseException:
@@ -441,12 +447,21 @@ class SyncClient:
             self.db.execute("ROLLBACK")
             raise
 
-    def _apply_results(self, results: list[dict[str, Any]]) -> None:
+    def _apply_results(self, results: list[dict[str, Any]],
+                       sent: dict[str, tuple[str, str, str]] | None = None,
+                       counters: tuple[int, int] = (0, 0)) -> None:
         """Apply results in order. Runs of plain acknowledgements (no data back, not a
         voiding) go to SQLite as three executemany calls rather than four statements each;
         anything else goes through `_apply_result` in its place in the order."""
         wanted = [r["op_id"] for r in results if r["status"] != "rejected"]
         rows: dict[str, tuple[str, str, str]] = {}
+        if sent is not None:  # the ops of this very request: no need to read them back
+            wanted = [o for o in wanted if o in sent]
+            rows = {o: sent[o] for o in wanted}
+            still = {o for o, in self.db.execute(
+                "SELECT op_id FROM outbox WHERE counter BETWEEN ? AND ?", counters)}
+            rows = {o: v for o, v in rows.items() if o in still}
+            wanted = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
             rows.update((o, (e, eid, a)) for o, e, eid, a in self.db.execute(
