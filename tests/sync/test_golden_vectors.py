@@ -123,9 +123,13 @@ def scenario(client, staff) -> list[dict]:
     cursor = second["cursor"]
     exchange("idle_sync", req(cursor, [], ref))
     staff.patch(f"/api/residents/{RES}", json={"version": 2, "phone": "13700000002"})
-    exchange("conflict_on_the_same_field", req(cursor, [
+    conflict = exchange("conflict_on_the_same_field", req(cursor, [
         op(4, "resident", "update", RES, 2, {"phone": "13900000003"}),
     ], ref))
+    exchange("push_only", req(conflict["cursor"], [
+        op(5, "record", "create", "00000000-0000-4000-8000-0000000e0005", 0,
+           FOLLOW_UP | {"sbp": 128, "dbp": 82}),
+    ], ref) | {"pull_limit": 0})
     return cases
 
 
@@ -153,7 +157,10 @@ def replay_into_client(cases: list[dict], tmp_path) -> list[dict]:
                     " device_time) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
                     (o["device_counter"], o["op_id"], o["entity"], o["action"], o["id"],
                      o["base_version"], json.dumps(o["data"])))
-        phone.apply_response(case["response"])
+        if case["request"]["pull_limit"] == 0:
+            phone._apply_push_only(case["response"])
+        else:
+            phone.apply_response(case["response"])
         states.append(client_state(phone))
     return states
 
