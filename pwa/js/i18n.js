@@ -57,7 +57,6 @@ const ZH = {
   'edit.hint': '只上传您改动的项目；没有网络也可以保存。', 'edit.managed_since': '管理起始',
   'conflict.line': '保留 {kept}，您的 {yours} 未采用', 'conflict.sep': '：', 'edit.op': '修改', 'conflict.empty': '（空）',
   'conflict.since': '（{d}起管理）', 'conflict.ended': '，{d}结束',
-  'conflict.title': '以下项目他人已先修改，保留了先提交的内容：',
   'cond.hypertension': '高血压', 'cond.diabetes': '2型糖尿病', 'cond.mental_disorder': '严重精神障碍',
   'cond.tuberculosis': '肺结核', 'sex.male': '男', 'sex.female': '女', 'sex.unknown': '未知',
 };
@@ -116,7 +115,6 @@ const EN = {
   'edit.hint': 'Only what you change is sent; saving works offline.', 'edit.managed_since': 'Managed since',
   'conflict.line': 'kept {kept}; yours, {yours}, was not used', 'conflict.sep': ': ', 'edit.op': 'Edit', 'conflict.empty': '(empty)',
   'conflict.since': ' (managed since {d})', 'conflict.ended': ', ended {d}',
-  'conflict.title': 'Someone changed these first; their values were kept:',
   'cond.hypertension': 'Hypertension', 'cond.diabetes': 'Type 2 diabetes', 'cond.mental_disorder': 'Severe mental disorder',
   'cond.tuberculosis': 'Tuberculosis', 'sex.male': 'M', 'sex.female': 'F', 'sex.unknown': '?',
 };

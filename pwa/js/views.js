@@ -423,7 +423,6 @@ function noticeItem(n) {
   return h('div.item.notice', { dataset: { kind: n.kind, id: n.id } },
     h('div', null, h('strong', null, `${t('kind.' + n.entity)} ${who}`), n.at ? h('span.muted', null, ' ' + formatTime(n.at)) : null),
     h('div.muted', null, n.kind === 'conflict' ? t('sync.conflict') : t('sync.merged')),
-    lines.length ? h('div.muted', null, t('conflict.title')) : null,
     lines.map((l) => h('p.conflict', { dataset: { field: l.field } }, h('strong', null, l.label + t('conflict.sep')), l.words)));
 }
 
