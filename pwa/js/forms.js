@@ -96,7 +96,7 @@ export const FORMS = {
       D('birth_date'), { name: 'conditions', type: 'conditions', dated: true },
       C('status', ['active', 'moved_out', 'deceased', 'lost']),
       D('moved_out_on', { when: (v) => v.status === 'moved_out' }), D('died_on', { when: (v) => v.status === 'deceased' }),
-      C('residence_type', ['registered', 'non_registered']), B('permanent'),
+      C('residence_type', ['registered', 'non_registered']), B('permanent', { initial: true }),
       T('contact_name', MORE), T('contact_phone', { ...MORE, inputmode: 'tel' }), T('ethnicity', MORE),
       C('blood_type', ['A', 'B', 'O', 'AB', 'unknown'], MORE), T('allergies', MORE), T('past_history', MORE),
       T('family_history', MORE), T('disability', MORE)],

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from server.extensions import db
-from server.models import Resident
+from server.models import Household, Resident
+from sync.changelog import backfill
 from tests.conftest import login
 from tests.pwa.helpers import first_login, save, unlock, unsynced, wait_all_synced
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 390, "height": 844}
 NEW_PHONE = "13900000003"
 TOWNSHIP_PHONE = "13711112222"
+FREE_ID = "511921195003070034"  # 1950-03-07, male, valid check digit
 OUTBOX = ("async () => { const s = await import(location.origin + '/app/js/store.js'); "
           "return [...s.data.outbox.values()].map(o => ({entity: o.entity, action: o.action, "
           "base_version: o.base_version, data: o.data})); }")
@@ -148,3 +150,88 @@ def test_conflict_with_a_township_change_is_shown_in_words(app, town, live_serve
         resident = db.session.get(Resident, town["resident_1"])
         # The field only the phone changed was applied; the contested one kept the township's.
         assert (resident.phone, resident.ethnicity, resident.version) == (TOWNSHIP_PHONE, "汉族", 3)
+
+
+def test_household_edit_and_an_edit_of_a_resident_never_sent(app, town, live_server, phone):
+    """A household's address corrected offline goes as an update; a resident registered
+    offline and corrected before any sync goes as one create with the correction in it."""
+    with phone(viewport=VIEWPORT) as page:
+        first_login(page, live_server, "doctor_a")
+        page.context.set_offline(True)
+        open_profile(page, "zsf", "张三丰")
+        page.click(".profile a[href^='#/household/']")
+        page.click("#edit-household")
+        assert page.input_value("input[name=address]") == "龙泉村1组1号"
+        page.fill("input[name=address]", "龙泉村1组1号（老街口）")
+        page.fill("input[name=phone]", "0838-1234567")
+        save(page)
+        assert "老街口" in page.inner_text("main")
+        page.click("text=+ 新增家庭成员")
+        page.fill("input[name=name]", "张小明")
+        page.fill("input[name=birth_date]", "2001-02-03")
+        page.click("[data-field=sex] >> text=男")
+        save(page)
+        page.click("#edit-resident")
+        page.fill("input[name=phone]", "13600136000")
+        save(page)
+        ops = page.evaluate(OUTBOX)
+        assert [(o["entity"], o["action"]) for o in ops] == [("household", "update"),
+                                                               ("resident", "create")]
+        assert ops[0]["data"] == {"address": "龙泉村1组1号（老街口）", "phone": "0838-1234567"}
+        assert ops[0]["base_version"] == 1
+        assert ops[1]["data"]["phone"] == "13600136000" and ops[1]["base_version"] == 0
+        page.context.set_offline(False)
+        page.click("#sync-button")
+        wait_all_synced(page)
+        assert page.errors == []
+
+    with app.app_context():
+        household = db.session.get(Household, town["household_1"])
+        assert (household.address, household.phone, household.version) == (
+            "龙泉村1组1号（老街口）", "0838-1234567", 2)
+        child = db.session.scalar(db.select(Resident).where(Resident.name == "张小明"))
+        assert (child.phone, child.version) == ("13600136000", 1)
+
+
+def test_rejected_edit_is_corrected_and_resent(app, town, live_server, phone):
+    """The server refuses an ID number another resident holds; the doctor sees why on the
+    edit form, corrects it, and the corrected edit goes on the version it was made on."""
+    taken = "511921195003070018"  # 张三丰's
+    with app.app_context():  # 李四's village is not doctor_a's: give doctor_a a neighbour
+        neighbour = Resident(household_id=town["household_1"], village_id=town["village_1"],
+                             name="张四", sex="male", birth_date=dt.date(1950, 3, 7))
+        db.session.add(neighbour)
+        db.session.flush()
+        backfill(db.session)
+        db.session.commit()
+    with phone(viewport=VIEWPORT) as page:
+        first_login(page, live_server, "doctor_a")
+        page.context.set_offline(True)
+        open_profile(page, "zs", "张四")
+        page.click("#edit-resident")
+        page.fill("input[name=national_id]", taken)
+        page.fill("input[name=phone]", "13500135000")
+        save(page)
+        page.context.set_offline(False)
+        page.click("#sync-button")
+        page.wait_for_selector("#unsynced.bad")
+        page.click("#unsynced")
+        page.click(".op.rejected .fix")
+        page.wait_for_selector("#rejection")
+        assert "该身份证号已有档案" in page.inner_text("[data-field=national_id] .err")
+        assert page.input_value("input[name=phone]") == "13500135000"  # the edit is still there
+        page.fill("input[name=national_id]", FREE_ID)
+        page.context.set_offline(True)  # so the op can be read before it goes
+        save(page)
+        [op] = page.evaluate(OUTBOX)
+        assert op["action"] == "update" and op["base_version"] == 1
+        assert op["data"] == {"national_id": FREE_ID, "phone": "13500135000"}
+        page.context.set_offline(False)
+        page.click("#sync-button")
+        wait_all_synced(page)
+        assert page.errors == []
+
+    with app.app_context():
+        resident = db.session.scalar(db.select(Resident).where(Resident.name == "张四"))
+        assert (resident.national_id, resident.phone, resident.version) == (
+            FREE_ID, "13500135000", 2)
