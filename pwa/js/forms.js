@@ -116,7 +116,7 @@ function numberValue(raw, integer) {
 /**
  * Render a form.
  * @param {string} kind a key of FORMS
- * @param {{values?: object, villages?: object[], members?: object[], doses?: object[],
+ * @param {{values?: object, villages?: object[], households?: object[], members?: object[], doses?: object[],
  *   onInput?: () => void}} ctx initial values and choices
  * @returns {{el: HTMLElement, collect: () => object, showErrors: (errors: object) => number}}
  */
@@ -245,7 +245,9 @@ function renderField(f, values, ctx) {
     case 'household': {
       // The resident's household, among the households of the village (or none).
       const list = ctx.households || [];
-      const select = h('select', { name: 'household_id' }, h('option', { value: '' }, '—'),
+      // A household the phone does not hold stays chosen: never cleared by not being listed.
+      const unknown = v && !list.some((x) => x.id === v) ? h('option', { value: v, selected: true }, v) : null;
+      const select = h('select', { name: 'household_id' }, h('option', { value: '' }, '—'), unknown,
         list.map((x) => h('option', { value: x.id, selected: x.id === v }, [x.address, x.head_name].filter(Boolean).join(' · ') || x.id)));
       return { el: wrap(f, select), get: () => ({ household_id: select.value || undefined }) };
     }
