@@ -294,7 +294,7 @@ function editEntity(view, entity, id, fix = null) {
   const before = fix ? { ...current, ...(fix.op.before || {}) } : { ...current };
   const names = FORMS[kind].fields.map((f) => f.name);
   const households = entity === 'resident' ? [...data.household.values()]
-    .filter((x) => x.village_id === current.village_id)
+    .filter((x) => x.village_id === current.village_id || x.id === current.household_id)
     .sort((a, b) => (a.address || '').localeCompare(b.address || '', 'zh-CN')) : [];
   const rendered = renderForm(kind, { values: current, households });
   if (entity === 'resident') fillFromNationalId(rendered.el);
