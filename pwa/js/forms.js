@@ -8,6 +8,7 @@
 import { h } from './ui.js';
 import { t, fieldLabel, optionLabel, errorText, OPTIONS } from './i18n.js';
 import { urgentFlags, todayChina } from './validate.js';
+import { editConditions } from './edits.js';
 
 const D = (name, o = {}) => ({ name, type: 'date', ...o });
 const I = (name, o = {}) => ({ name, type: 'int', ...o });
@@ -88,7 +89,21 @@ export const FORMS = {
       C('residence_type', ['registered', 'non_registered']), B('permanent', { initial: true }),
       T('contact_name', MORE), T('contact_phone', { ...MORE, inputmode: 'tel' }), T('ethnicity', MORE)],
   },
+  // Correcting a resident's details (views.js editEntity): what changes in a record's life.
+  resident_edit: {
+    fields: [T('name'), T('phone', { inputmode: 'tel' }), { name: 'household_id', type: 'household' },
+      T('relationship_to_head'), T('national_id', { inputmode: 'text' }), C('sex', ['male', 'female', 'unknown']),
+      D('birth_date'), { name: 'conditions', type: 'conditions', dated: true },
+      C('status', ['active', 'moved_out', 'deceased', 'lost']),
+      D('moved_out_on', { when: (v) => v.status === 'moved_out' }), D('died_on', { when: (v) => v.status === 'deceased' }),
+      C('residence_type', ['registered', 'non_registered']), B('permanent', { initial: true }),
+      T('contact_name', MORE), T('contact_phone', { ...MORE, inputmode: 'tel' }), T('ethnicity', MORE),
+      C('blood_type', ['A', 'B', 'O', 'AB', 'unknown'], MORE), T('allergies', MORE), T('past_history', MORE),
+      T('family_history', MORE), T('disability', MORE)],
+  },
 };
+// A household's details as edited later; moving a household to another village is the township's.
+FORMS.household_edit = { fields: FORMS.household.fields.filter((f) => f.name !== 'village_id') };
 
 function numberValue(raw, integer) {
   const s = raw.trim();
@@ -101,7 +116,7 @@ function numberValue(raw, integer) {
 /**
  * Render a form.
  * @param {string} kind a key of FORMS
- * @param {{values?: object, villages?: object[], members?: object[], doses?: object[],
+ * @param {{values?: object, villages?: object[], households?: object[], members?: object[], doses?: object[],
  *   onInput?: () => void}} ctx initial values and choices
  * @returns {{el: HTMLElement, collect: () => object, showErrors: (errors: object) => number}}
  */
@@ -135,9 +150,16 @@ export function renderForm(kind, ctx = {}) {
     urgentBox.replaceChildren(h('strong', null, '⚠ ' + t('form.urgent')), ' ',
       flags.map((f) => t('urgent.' + f.code)).join('；'), h('br'), t('urgent.advice'));
   }
-  el.addEventListener('input', () => { refreshUrgent(); if (ctx.onInput) ctx.onInput(); });
-  el.addEventListener('change', refreshUrgent);
+  // A field shown only when another one calls for it (a date of death for "deceased"); one
+  // that already holds a value stays visible, so nothing typed is ever hidden.
+  function refreshShown() {
+    const now = collect();
+    def.fields.forEach((f, i) => { if (f.when) controls[i].el.hidden = !f.when(now) && !hasValue(now[f.name]); });
+  }
+  el.addEventListener('input', () => { refreshUrgent(); refreshShown(); if (ctx.onInput) ctx.onInput(); });
+  el.addEventListener('change', () => { refreshUrgent(); refreshShown(); });
   refreshUrgent();
+  refreshShown();
 
   function showErrors(errors) {
     let n = 0;
@@ -148,6 +170,7 @@ export function renderForm(kind, ctx = {}) {
       const text = flatten(list).map(errorText).join('；');
       n += 1;
       if (box) {
+        box.hidden = false;
         box.classList.add('invalid');
         box.querySelector('.err').textContent = text;
         if (box.closest('details')) box.closest('details').open = true;
@@ -219,6 +242,15 @@ function renderField(f, values, ctx) {
       const select = h('select', { name: 'village_id' }, villages.map((x) => h('option', { value: x.id, selected: x.id === v }, x.name)));
       return { el: wrap(f, select), get: () => ({ village_id: select.value ? Number(select.value) : undefined }) };
     }
+    case 'household': {
+      // The resident's household, among the households of the village (or none).
+      const list = ctx.households || [];
+      // A household the phone does not hold stays chosen: never cleared by not being listed.
+      const unknown = v && !list.some((x) => x.id === v) ? h('option', { value: v, selected: true }, v) : null;
+      const select = h('select', { name: 'household_id' }, h('option', { value: '' }, '—'), unknown,
+        list.map((x) => h('option', { value: x.id, selected: x.id === v }, [x.address, x.head_name].filter(Boolean).join(' · ') || x.id)));
+      return { el: wrap(f, select), get: () => ({ household_id: select.value || undefined }) };
+    }
     case 'members': {
       const seen = new Set(v || []);
       const group = h('div.chips', null, (ctx.members || []).map((m) => h('label.chip', null,
@@ -229,6 +261,7 @@ function renderField(f, values, ctx) {
       } };
     }
     case 'conditions': {
+      if (f.dated) return datedConditions(f, v);
       const have = new Set((v || []).map((c) => c.condition));
       const group = h('div.chips', null, Object.keys(OPTIONS.conditions).map((value) => h('label.chip', null,
         h('input', { type: 'checkbox', value, checked: have.has(value) }), h('span', null, optionLabel('conditions', value)))));
@@ -243,6 +276,28 @@ function renderField(f, values, ctx) {
     case 'doses': return dosesField(f, values, ctx);
     default: throw new Error('field type ' + f.type);
   }
+}
+
+/** Conditions under management, each with the date it has been managed since. */
+function datedConditions(f, v) {
+  const shown = Object.keys(OPTIONS.conditions);
+  const active = new Map((v || []).filter((c) => !c.ended_on).map((c) => [c.condition, c]));
+  const rows = shown.map((condition) => {
+    const box = h('input', { type: 'checkbox', value: condition, checked: active.has(condition) });
+    const since = h('input', { type: 'date', name: 'managed_since-' + condition, max: todayChina(),
+      value: active.get(condition)?.managed_since || todayChina(), 'aria-label': t('edit.managed_since') });
+    const line = h('div.cond-row', null, h('label.chip', null, box, h('span', null, optionLabel('conditions', condition))),
+      h('label.since', null, h('span', null, t('edit.managed_since')), since));
+    const sync = () => { since.disabled = !box.checked; };
+    box.addEventListener('change', sync);
+    sync();
+    return { condition, box, since, line };
+  });
+  return { el: wrap(f, h('div.conds', null, rows.map((r) => r.line))), get: () => {
+    const ticked = new Map(rows.filter((r) => r.box.checked).map((r) => [r.condition, r.since.value || undefined]));
+    const list = editConditions(v || [], ticked, shown, todayChina());
+    return { conditions: list.length ? list : undefined };
+  } };
 }
 
 function rowsField(f, v, keys, labels, blank, types = {}) {

@@ -53,6 +53,10 @@ const ZH = {
   'kind.diabetes_followup': '糖尿病随访', 'kind.vaccination_check': '预防接种核查',
   'kind.education_activity': '健康教育活动', 'kind.elderly_health_check': '老年人健康体检',
   'kind.household': '家庭', 'kind.resident': '居民档案',
+  'edit.resident': '修改居民档案', 'edit.household': '修改家庭信息', 'edit.none': '没有修改任何内容',
+  'edit.hint': '只上传您改动的项目；没有网络也可以保存。', 'edit.managed_since': '管理起始',
+  'conflict.line': '保留 {kept}，您的 {yours} 未采用', 'conflict.sep': '：', 'edit.op': '修改', 'conflict.empty': '（空）',
+  'conflict.since': '（{d}起管理）', 'conflict.ended': '，{d}结束',
   'cond.hypertension': '高血压', 'cond.diabetes': '2型糖尿病', 'cond.mental_disorder': '严重精神障碍',
   'cond.tuberculosis': '肺结核', 'sex.male': '男', 'sex.female': '女', 'sex.unknown': '未知',
 };
@@ -107,6 +111,10 @@ const EN = {
   'kind.diabetes_followup': 'Diabetes follow-up', 'kind.vaccination_check': 'Vaccination check',
   'kind.education_activity': 'Health education', 'kind.elderly_health_check': '65+ health check',
   'kind.household': 'Household', 'kind.resident': 'Resident',
+  'edit.resident': 'Edit resident', 'edit.household': 'Edit household', 'edit.none': 'Nothing was changed',
+  'edit.hint': 'Only what you change is sent; saving works offline.', 'edit.managed_since': 'Managed since',
+  'conflict.line': 'kept {kept}; yours, {yours}, was not used', 'conflict.sep': ': ', 'edit.op': 'Edit', 'conflict.empty': '(empty)',
+  'conflict.since': ' (managed since {d})', 'conflict.ended': ', ended {d}',
   'cond.hypertension': 'Hypertension', 'cond.diabetes': 'Type 2 diabetes', 'cond.mental_disorder': 'Severe mental disorder',
   'cond.tuberculosis': 'Tuberculosis', 'sex.male': 'M', 'sex.female': 'F', 'sex.unknown': '?',
 };
@@ -148,6 +156,11 @@ export const FIELDS = {
   relationship_to_head: ['与户主关系', 'Relationship'], contact_name: ['联系人', 'Contact'],
   contact_phone: ['联系人电话', 'Contact phone'], residence_type: ['户籍', 'Residence'], permanent: ['常住（半年以上）', 'Permanent'],
   ethnicity: ['民族', 'Ethnicity'], conditions: ['登记疾病', 'Conditions'], household_id: ['家庭', 'Household'],
+  status: ['档案状态', 'Status'], moved_out_on: ['迁出日期', 'Moved out on'], died_on: ['死亡日期', 'Died on'],
+  moved_in_on: ['迁入日期', 'Moved in on'], blood_type: ['血型', 'Blood type'], allergies: ['药物过敏史', 'Allergies'],
+  past_history: ['既往史', 'Past history'], family_history: ['家族史', 'Family history'], disability: ['残疾情况', 'Disability'],
+  payment_type: ['医疗费用支付方式', 'Payment'], pregnant: ['孕期', 'Pregnant'], managed_since: ['管理起始日期', 'Managed since'],
+  diagnosed_on: ['确诊日期', 'Diagnosed on'], ended_on: ['结束管理日期', 'Ended on'],
   resident_id: ['居民', 'Resident'], kind: ['类型', 'Kind'], id: ['编号', 'Id'], _schema: ['记录', 'Record'],
 };
 
@@ -169,7 +182,10 @@ export const OPTIONS = {
   cognition_screen: { negative: ['粗筛阴性', 'Negative'], positive: ['粗筛阳性', 'Positive'] },
   mood_screen: { negative: ['粗筛阴性', 'Negative'], positive: ['粗筛阳性', 'Positive'] },
   health_assessment: { normal: ['未发现异常', 'Normal'], abnormal: ['有异常', 'Abnormal'] },
-  sex: { male: ['男', 'Male'], female: ['女', 'Female'] },
+  sex: { male: ['男', 'Male'], female: ['女', 'Female'], unknown: ['未知', 'Unknown'] },
+  status: { active: ['在册', 'Active'], moved_out: ['已迁出', 'Moved out'], deceased: ['已死亡', 'Deceased'],
+    lost: ['失访', 'Lost to follow-up'] },
+  blood_type: { A: ['A型', 'A'], B: ['B型', 'B'], O: ['O型', 'O'], AB: ['AB型', 'AB'], unknown: ['不详', 'Unknown'] },
   residence_type: { registered: ['户籍', 'Registered'], non_registered: ['非户籍', 'Non-registered'] },
   symptoms: { none: ['无症状', 'None'], headache: ['头痛头晕', 'Headache'], nausea: ['恶心呕吐', 'Nausea'],
     tinnitus: ['眼花耳鸣', 'Tinnitus'], dyspnoea: ['呼吸困难', 'Dyspnoea'], palpitation: ['心悸胸闷', 'Palpitation'],
@@ -190,6 +206,7 @@ const EN_BY_CODE = {
   phone_format: '11-digit mobile or landline with area code', name_chars: 'Letters and "·" only',
   national_id_format: '18 characters', national_id_checksum: 'Check digit wrong',
   national_id_birth_mismatch: 'ID birth date differs', national_id_sex_mismatch: 'ID sex differs',
+  before_birth: 'Before the birth date', date_too_early: 'Date too early', national_id_birth_date: 'Birth date in ID invalid',
 };
 
 let lang = (typeof localStorage !== 'undefined' && localStorage.getItem('lang')) || 'zh';

@@ -220,9 +220,10 @@ function wireData(entity, value) {
  * Save an entity the doctor made or changed, and its outbox op, in one transaction.
  * @param {'resident'|'household'|'record'} entity
  * @param {object} value the full entity (with id)
- * @param {{action?: string, changed?: object, replaces?: string}} [opts] `changed`: for an
- *   update of a resident/household, only the changed fields; `replaces`: the op_id of a
- *   rejected op this one corrects (it is removed in the same transaction)
+ * @param {{action?: string, changed?: object, before?: object, replaces?: string}} [opts]
+ *   `changed`: for an update of a resident/household, only the changed fields; `before`:
+ *   their values before the edit (kept with the op, not sent); `replaces`: the op_id of a
+ *   rejected or unsent op this one takes the place of (removed in the same transaction)
  * @returns {Promise<object>} the op
  */
 export function saveLocal(entity, value, opts = {}) {
@@ -235,11 +236,16 @@ export function saveLocal(entity, value, opts = {}) {
     const counter = data.state.device_counter + 1;
     const op = {
       op_id: uuid(), device_counter: counter, entity, action, id: value.id,
-      base_version: action === 'create' ? 0 : (prior && prior.version) || 0,
+      // A corrected edit keeps the version the doctor's first try was made on.
+      base_version: action === 'create' ? 0 : (replaced && replaced.action === 'update' && entity !== 'record'
+        ? replaced.base_version : (prior && prior.version) || 0),
       device_time: new Date().toISOString(),
       data: action === 'update' && entity !== 'record' ? opts.changed : wireData(entity, value),
       state: 'pending', order: replaced ? replaced.order : counter,
     };
+    // Local only (never on the wire): the values an edit replaced, so a rejected edit can be
+    // corrected against what the server still holds.
+    if (opts.before) op.before = opts.before;
     const touched = new Set();
     putEntity(entity, { ...value, version: prior ? prior.version : 0 }, touched);
     const state = { ...data.state, device_counter: counter };
@@ -267,7 +273,7 @@ export function saveLocal(entity, value, opts = {}) {
 export function resend(opId) {
   const op = data.outbox.get(opId);
   const value = data[op.entity].get(op.id) || { id: op.id, ...op.data };
-  return saveLocal(op.entity, value, { replaces: opId, changed: op.data });
+  return saveLocal(op.entity, value, { replaces: opId, changed: op.data, before: op.before });
 }
 
 /** @returns {{cursor: number, referenceVersion: string}} for the sync loop */

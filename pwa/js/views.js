@@ -9,7 +9,8 @@ import * as store from './store.js';
 import { todaysWork, ageOn, addDays } from './today.js';
 import { ResidentIndex, loadPinyin } from './search.js';
 import { renderForm, FORMS } from './forms.js';
-import { validateRecord, validateResident, validateHousehold, todayChina, urgentFlags } from './validate.js';
+import { validateRecord, validateResident, validateHousehold, todayChina, urgentFlags, RESIDENT, HOUSEHOLD } from './validate.js';
+import { changedFields, conflictLines } from './edits.js';
 import { runSync, lockApp, formatTime, route } from './app.js';
 import { logout } from './account.js';
 import { scanView } from './scan.js';
@@ -118,7 +119,8 @@ function resident(view, id) {
   mount(view,
     h('section.card.profile', null,
       h('h2', null, r.name, ' ', h('span.muted', null, `${t('sex.' + r.sex)} ${t('home.age', { n: age })}`),
-        pending.has(r.id) ? h('span.tag.warn', null, t('resident.unsynced')) : null),
+        pending.has(r.id) ? h('span.tag.warn', null, t('resident.unsynced')) : null,
+        r.status && r.status !== 'active' ? h('span.tag.bad#resident-status', null, optionLabel('status', r.status)) : null),
       h('dl', null,
         h('dt', null, fieldLabel('birth_date')), h('dd', null, r.birth_date),
         h('dt', null, fieldLabel('national_id')), h('dd', null, r.national_id || '—'),
@@ -128,7 +130,9 @@ function resident(view, id) {
         h('dt', null, t('resident.household')), h('dd', null, household ? h('a', { href: '#/household/' + household.id },
           household.address || household.head_name || '—') : '—')),
       h('div.chips', null, conditions.length ? conditions.map((c) => h('span.tag.cond', null, t('cond.' + c))) : null)),
+    noticesFor(r.id),
     h('section.actions', null, kinds.map((k) => h('a.action', { href: `#/form/${k}/${r.id}` }, '+ ' + t('kind.' + k))),
+      h('a.action#edit-resident', { href: '#/edit-resident/' + r.id }, t('edit.resident')),
       h('a.action#link-card', { href: '#/scan/link/' + r.id }, r.card_code ? '换绑居民卡' : '绑定居民卡')),
     h('section.card', null, h('h3', null, t('resident.history')),
       records.length ? h('div.list.history', null, records.map((rec) => h('div.item', null,
@@ -148,7 +152,9 @@ function household(view, id) {
     h('h3', null, t('resident.members')), h('div.list', null, members.map((r) => residentLine(r, r.relationship_to_head)))),
   h('section.actions', null,
     h('a.action', { href: '#/form/household_visit/' + id }, '+ ' + t('new.household_visit')),
-    h('a.action', { href: '#/new-resident/' + id }, '+ ' + t('resident.add_member'))));
+    h('a.action', { href: '#/new-resident/' + id }, '+ ' + t('resident.add_member')),
+    h('a.action#edit-household', { href: '#/edit-household/' + id }, t('edit.household'))),
+  noticesFor(id));
 }
 
 function lastOf(residentId, kind) {
@@ -248,22 +254,92 @@ function newHousehold(view, _a, fix = null) {
   if (fix) rendered.showErrors(fix.op.errors);
 }
 
+/** Typing an ID number fills in the birth date and sex it encodes. */
+function fillFromNationalId(formEl) {
+  formEl.querySelector('input[name="national_id"]').addEventListener('input', (e) => {
+    const v = e.target.value.trim();
+    if (v.length !== 18) return;
+    const bd = formEl.querySelector('input[name="birth_date"]');
+    bd.value = `${v.slice(6, 10)}-${v.slice(10, 12)}-${v.slice(12, 14)}`;
+    const sex = Number(v[16]) % 2 ? 'male' : 'female';
+    const radio = formEl.querySelector(`[data-field="sex"] input[value="${sex}"]`);
+    if (radio) radio.checked = true;
+  });
+}
+
+/** The stored fields the server would check an edit against: schema fields with a value. */
+function storedFields(schema, value) {
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k in schema.fields && k !== 'id' && k !== 'card_code' && v !== null && v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Correct a resident's or a household's details, offline. Only the fields that changed go
+ * to the outbox, with the version the edit was made on (docs/adr/0013); the local copy
+ * changes at once. Validation is the server's, on the record as a whole after the edit.
+ * @param {HTMLElement} view
+ * @param {'resident'|'household'} entity
+ * @param {string} id
+ * @param {object} [fix] {op} when correcting a rejected edit
+ */
+function editEntity(view, entity, id, fix = null) {
+  const current = data[entity].get(id);
+  if (!current) { mount(view, h('p', null, t('search.none'))); return; }
+  const kind = entity + '_edit';
+  const schema = entity === 'resident' ? RESIDENT : HOUSEHOLD;
+  // What the server still holds: the local copy, minus a rejected edit being corrected.
+  const before = fix ? { ...current, ...(fix.op.before || {}) } : { ...current };
+  const names = FORMS[kind].fields.map((f) => f.name);
+  const households = entity === 'resident' ? [...data.household.values()]
+    .filter((x) => x.village_id === current.village_id || x.id === current.household_id)
+    .sort((a, b) => (a.address || '').localeCompare(b.address || '', 'zh-CN')) : [];
+  const rendered = renderForm(kind, { values: current, households });
+  if (entity === 'resident') fillFromNationalId(rendered.el);
+  const status = h('p.form-status#edit-status', { role: 'status' });
+  const save = h('button.primary.wide#save', { type: 'button', onclick: async () => {
+    const values = rendered.collect();
+    if (values.national_id) values.national_id = values.national_id.toUpperCase();
+    const changes = changedFields(before, values, names);
+    for (const [k, v] of Object.entries(changes)) {
+      // A text the schema does not let be null is cleared as an empty text.
+      if (v === null && schema.fields[k] && schema.fields[k].t === 'str' && !schema.fields[k].allowNone) changes[k] = '';
+    }
+    if (!Object.keys(changes).length) { status.textContent = t('edit.none'); status.className = 'form-status'; return; }
+    const n = rendered.showErrors((entity === 'resident' ? validateResident : validateHousehold)(
+      { ...storedFields(schema, current), ...changes }));
+    if (n) { status.textContent = t('form.errors', { n }); status.className = 'form-status bad'; return; }
+    save.disabled = true;
+    const value = { ...current, ...changes };
+    // Never sent yet: the edit joins the waiting create (one op, all of it new to the server).
+    const unsent = [...data.outbox.values()].find((op) => op.entity === entity && op.id === id && op.action === 'create');
+    if (unsent) {
+      await store.saveLocal(entity, value, { replaces: unsent.op_id });
+    } else {
+      const was = Object.fromEntries(Object.keys(changes).map((k) => [k, before[k] ?? null]));
+      await store.saveLocal(entity, value, { action: 'update', changed: changes, before: was,
+        replaces: fix ? fix.op.op_id : undefined });
+    }
+    toast(t('form.saved'));
+    location.hash = `#/${entity}/${id}`;
+    runSync('saved');
+  } }, t('form.save'));
+  const who = current.name || current.head_name || current.address || '';
+  mount(view, h('h2.title', null, t('edit.' + entity), h('span.muted', null, ' · ' + who)),
+    h('p.muted.hint', null, t('edit.hint')), fix ? rejectionBox(fix.op) : null, rendered.el, status,
+    h('div.savebar', null, save));
+  if (fix) rendered.showErrors(fix.op.errors);
+}
+
 /** New resident (of a household), with conditions under management. */
 function newResident(view, householdId, fix = null) {
   const hh = householdId ? data.household.get(householdId) : null;
   const members = hh ? [...data.resident.values()].filter((x) => x.household_id === hh.id).length : 0;
   const init = fix ? { ...fix.op.data } : { relationship_to_head: hh && !members ? '户主' : '', name: hh && !members ? hh.head_name : '' };
   const rendered = renderForm('resident', { values: init });
-  // Typing an ID number fills in the birth date and sex it encodes.
-  rendered.el.querySelector('input[name="national_id"]').addEventListener('input', (e) => {
-    const v = e.target.value.trim();
-    if (v.length !== 18) return;
-    const bd = rendered.el.querySelector('input[name="birth_date"]');
-    bd.value = `${v.slice(6, 10)}-${v.slice(10, 12)}-${v.slice(12, 14)}`;
-    const sex = Number(v[16]) % 2 ? 'male' : 'female';
-    const radio = rendered.el.querySelector(`[data-field="sex"] input[value="${sex}"]`);
-    if (radio) radio.checked = true;
-  });
+  fillFromNationalId(rendered.el);
   const save = h('button.primary.wide#save', { type: 'button', onclick: async () => {
     const values = rendered.collect();
     const value = { id: fix ? fix.op.id : store.uuid(), household_id: hh ? hh.id : (fix?.op.data.household_id ?? null),
@@ -296,7 +372,8 @@ function opTitle(op) {
     const who = value.resident_id ? data.resident.get(value.resident_id)?.name : '';
     return `${t('kind.' + value.kind)} ${who || ''} ${value.service_date || ''}`;
   }
-  return `${t('kind.' + op.entity)} ${value.name || value.head_name || value.address || ''}`;
+  const edit = op.action === 'update' ? t('edit.op') + ' ' : '';
+  return `${edit}${t('kind.' + op.entity)} ${value.name || value.head_name || value.address || ''}`;
 }
 
 /** Correct a rejected op: the same form, its values, the server's reasons. */
@@ -307,6 +384,8 @@ function fixOp(view, opId) {
     const value = data.record.get(op.id) || op.data;
     const subject = value.resident_id || value.household_id || '';
     form(view, value.kind, subject, { op: { ...op, data: { ...op.data } } });
+  } else if (op.action === 'update') {
+    editEntity(view, op.entity, op.id, { op });
   } else if (op.entity === 'resident') {
     newResident(view, null, { op });
   } else {
@@ -333,10 +412,24 @@ function syncView(view) {
           h('button.small', { type: 'button', onclick: async () => { await store.resend(op.op_id); route(); runSync('button'); } }, t('sync.resend'))) : null)))
         : h('p.muted', null, t('sync.empty'))),
     data.notices.length ? h('section.card#notices', null, h('h3', null, t('sync.notices')), h('div.list', null,
-      data.notices.slice(-20).reverse().map((n) => h('div.item', null,
-        h('div', null, `${t('kind.' + n.entity)} ${data[n.entity]?.get(n.id)?.name || ''}`),
-        h('div.muted', null, n.kind === 'conflict' ? t('sync.conflict') : t('sync.merged')),
-        n.conflicts ? h('div.small', null, JSON.stringify(n.conflicts)) : null)))) : null);
+      data.notices.slice(-20).reverse().map(noticeItem))) : null);
+}
+
+/** A notice from the township's server: a merged edit, or a conflict with each field in words. */
+function noticeItem(n) {
+  const value = data[n.entity]?.get(n.id);
+  const who = value ? (value.name || value.head_name || value.address || '') : '';
+  const lines = conflictLines(n.conflicts, { villages: villages(), households: data.household });
+  return h('div.item.notice', { dataset: { kind: n.kind, id: n.id } },
+    h('div', null, h('strong', null, `${t('kind.' + n.entity)} ${who}`), n.at ? h('span.muted', null, ' ' + formatTime(n.at)) : null),
+    h('div.muted', null, n.kind === 'conflict' ? t('sync.conflict') : t('sync.merged')),
+    lines.map((l) => h('p.conflict', { dataset: { field: l.field } }, h('strong', null, l.label + t('conflict.sep')), l.words)));
+}
+
+/** The latest conflict notices about one resident or household, on its own page. */
+function noticesFor(id) {
+  const mine = data.notices.filter((n) => n.id === id && n.kind === 'conflict').slice(-3).reverse();
+  return mine.length ? h('section.card#entity-notices', null, h('h3', null, t('sync.notices')), h('div.list', null, mine.map(noticeItem))) : null;
 }
 
 /** Me: account, villages, language, storage, version, lock and logout. */
@@ -369,6 +462,8 @@ export const VIEWS = {
   form: (view, kind, subjectId) => form(view, kind, subjectId),
   'new-household': (view) => newHousehold(view),
   'new-resident': (view, householdId) => newResident(view, householdId),
+  'edit-resident': (view, id) => editEntity(view, 'resident', id),
+  'edit-household': (view, id) => editEntity(view, 'household', id),
   fix: fixOp,
   scan: scanView,
 };

@@ -66,14 +66,15 @@ def phone(playwright_driver, tmp_path):
     opened = []
 
     @contextmanager
-    def open_phone(offline: bool = False, video: str | None = None):
-        # `video`: Chromium's fake camera plays this file (QR scanning tests).
+    def open_phone(offline: bool = False, video: str | None = None, viewport: dict | None = None):
+        # `video`: Chromium's fake camera plays this file (QR scanning tests); `viewport`:
+        # another phone's screen (PHONE otherwise).
         camera = [] if video is None else [
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             f"--use-file-for-fake-video-capture={video}"]
         context = playwright_driver.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + camera,
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+            viewport=viewport or PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
             locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="allow",
             permissions=["camera"] if video else [])
         opened.append(context)
