@@ -61,3 +61,13 @@ test('dates: months clamp to the end of the month, ages turn on the birthday', (
   assert.equal(ageOn('1950-03-07', '2025-03-06'), 74);
   assert.equal(ageOn('1950-03-07', '2025-03-07'), 75);
 });
+
+test('residents who died, moved out or are lost are left out of every list', () => {
+  const residents = ['deceased', 'moved_out', 'lost', 'active'].map((status) => ({
+    id: status, name: status, status, birth_date: '1950-01-01',
+    conditions: [{ condition: 'hypertension' }],
+  }));
+  const work = todaysWork({ residents, recordsByResident: new Map() }, TODAY);
+  assert.deepEqual(work.followUps.map((x) => x.resident.id), ['active']);
+  assert.deepEqual(work.elderly.map((x) => x.resident.id), ['active']);
+});
