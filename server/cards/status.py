@@ -22,7 +22,8 @@ LIST_LIMIT = 300  # rows on one page; a search narrows a bigger village
 
 def _counted(*columns, township_id: int):
     """The township's counted residents (in any village), selecting `columns`."""
-    return select(*columns).select_from(Resident).join(Village, Village.id == Resident.village_id).where(
+    return select(*columns).select_from(Resident) \
+        .join(Village, Village.id == Resident.village_id).where(
         Village.township_id == township_id, Resident.deleted_at.is_(None),
         Resident.status == "active")
 
