@@ -40,7 +40,7 @@ def _refuse(key: str, village_id: int | None = None):
     flash(word(key, g.lang), "error")
     if village_id is None:
         return redirect(url_for("township.cards_page"), 303)
-    return redirect(url_for("township.village_cards", village_id=village_id) + "#list", 303)
+    return redirect(url_for("township.village_cards", village_id=village_id), 303)
 
 
 def _reason_and_note() -> tuple[str | None, str | None, str | None]:
@@ -61,7 +61,7 @@ def cards_page():
     return render_template(
         "township/cards.html", villages=status.villages(db.session, tid),
         batches=status.blank_batches(db.session, tid), max_batch=service.MAX_BATCH,
-        changes=audit.admin_changes(db.session, tid, "card:", 20))
+        changes=_named(audit.admin_changes(db.session, tid, "card:", 20)))
 
 
 def _village_page(village: Village, name: str | None = None):
@@ -114,7 +114,7 @@ def issue_village_cards(village_id: int):
                         after={"issued": issued})
     db.session.commit()
     flash(f"{word('card_issued_n', g.lang)} {issued}")
-    return redirect(url_for("township.village_cards", village_id=village.id) + "#print", 303)
+    return redirect(url_for("township.village_cards", village_id=village.id), 303)
 
 
 @bp.post("/cards/residents/<uuid:resident_id>/issue")
@@ -142,7 +142,7 @@ def issue_resident_card(resident_id: uuid.UUID):
     db.session.commit()
     flash(word("card_reissued" if old else "card_issued_one", g.lang))
     return redirect(url_for("township.village_cards", village_id=resident.village_id)
-                    + "#print", 303)
+                   , 303)
 
 
 @bp.post("/cards/<int:card_id>/revoke")
@@ -161,7 +161,10 @@ def revoke_card(card_id: int):
     subject = f"card:village:{village_id}:resident:{card.resident_id}" if village_id else \
         f"card:blank:{card.batch}"
     before = card.status
-    service.revoke(db.session, g.user, card.id, reason)
+    try:
+        service.revoke(db.session, g.user, card.id, reason)
+    except ApiError:  # the card's resident was deleted since the page was loaded
+        abort(404)
     audit.record_change(db.session, g.user, subject, "revoke",
                         before={"card_id": card.id, "status": before},
                         after={"card_id": card.id, "status": "revoked", "reason": reason},
@@ -170,7 +173,7 @@ def revoke_card(card_id: int):
     flash(word("card_revoked_one", g.lang))
     if village_id is None:
         return redirect(url_for("township.cards_page"), 303)
-    return redirect(url_for("township.village_cards", village_id=village_id) + "#list", 303)
+    return redirect(url_for("township.village_cards", village_id=village_id), 303)
 
 
 @bp.post("/cards/blank")
@@ -184,7 +187,7 @@ def make_blank_cards():
                         after={"count": len(cards)})
     db.session.commit()
     flash(f"{word('card_blank_made', g.lang)} {len(cards)}")
-    return redirect(url_for("township.cards_page") + "#blank", 303)
+    return redirect(url_for("township.cards_page"), 303)
 
 
 @bp.post("/cards/print")

@@ -67,7 +67,7 @@ def test_issue_for_the_village_then_refuse_a_second_time(client, app, village):
     page_login(client, "staff_a")
     v1 = village["village_1"]
     r = post(client, f"/township/cards/villages/{v1}/issue")
-    assert r.status_code == 303 and r.location.endswith(f"/villages/{v1}#print")
+    assert r.status_code == 303 and r.location.endswith(f"/villages/{v1}")
     html = village_page(client, village)
     assert "已发卡张数 3" in html and "打印当天发的卡" in html
     assert len(cards_of(app, status="active")) == 3  # not the moved-out resident
