@@ -59,8 +59,9 @@ def residents(session: Session, township_id: int, village_id: int, *,
               status: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
     """A village's counted residents with their card status, in household order.
 
-    `status` keeps only 'active' (holds a card), 'none' (holds none) or 'revoked' (had a
-    card revoked); `name` keeps names containing it. Personal data is the caller's to mask.
+    `status` keeps only 'active' (holds a card), 'none' (holds none) or 'revoked' (holds
+    none, and had one revoked: lost and not replaced); `name` keeps names containing it.
+    Personal data is the caller's to mask.
     """
     stmt = _counted(Resident, Household.group_no, Household.house_no,
                     township_id=township_id) \
@@ -74,8 +75,7 @@ def residents(session: Session, township_id: int, village_id: int, *,
         active = next((c for c in resident.cards if c.status == "active"), None)
         revoked = [c for c in resident.cards if c.status == "revoked"]
         state = "active" if active else "revoked" if revoked else "none"
-        if (status == "active" and not active) or (status == "none" and active) or \
-                (status == "revoked" and not revoked):
+        if status is not None and status != state and not (status == "none" and not active):
             continue
         out.append({"id": resident.id, "name": resident.name, "sex": resident.sex,
                     "birth_date": resident.birth_date, "national_id": resident.national_id,

@@ -151,7 +151,7 @@ def listed(response) -> str:
     return response.get_data(as_text=True).split('id="list"')[1].split("居民卡操作记录")[0]
 
 
-def test_search_is_a_post_and_filters_are_ids(client, village):
+def test_search_is_a_post_and_filters_are_ids(client, app, village):
     page_login(client, "staff_a")
     v1 = village["village_1"]
     r = post(client, f"/township/cards/villages/{v1}/search", name="小")
@@ -163,6 +163,12 @@ def test_search_is_a_post_and_filters_are_ids(client, village):
     assert "张小明" in html and "张三丰" not in html
     html = listed(client.get(f"/township/cards/villages/{v1}?status=active"))
     assert "张三丰" in html and "张小明" not in html
+    card = cards_of(app, resident_id=village["resident_1"])[0]
+    post(client, f"/township/cards/{card.id}/revoke", reason="lost")
+    html = listed(client.get(f"/township/cards/villages/{v1}?status=revoked"))
+    assert "张三丰" in html and "张小明" not in html
+    html = listed(client.get(f"/township/cards/villages/{v1}?status=none"))
+    assert "张三丰" in html and "张小明" in html
 
 
 def test_blank_batch_and_print_it(client, app, village):
