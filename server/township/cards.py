@@ -43,6 +43,11 @@ def _refuse(key: str, village_id: int | None = None):
     return redirect(url_for("township.village_cards", village_id=village_id), 303)
 
 
+def _id(raw: str) -> int | None:
+    """A row id typed into a form, or None (a database integer: no overflow on PostgreSQL)."""
+    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+
+
 def _reason_and_note() -> tuple[str | None, str | None, str | None]:
     """The form's revoke reason and note, or the key of what is wrong with them."""
     reason = request.form.get("reason", "")
@@ -141,8 +146,7 @@ def issue_resident_card(resident_id: uuid.UUID):
         after={"card_id": card.id}, note=note)
     db.session.commit()
     flash(word("card_reissued" if old else "card_issued_one", g.lang))
-    return redirect(url_for("township.village_cards", village_id=resident.village_id)
-                   , 303)
+    return redirect(url_for("township.village_cards", village_id=resident.village_id), 303)
 
 
 @bp.post("/cards/<int:card_id>/revoke")
@@ -203,8 +207,10 @@ def print_cards():
             return _refuse("card_nothing_to_print")
         subject, detail, village_id = f"card:blank:{batch}", {"set": "batch"}, None
     else:
-        raw = form.get("village_id", "")
-        village_id = _village(int(raw)).id if raw.isdigit() else abort(404)
+        village_id = _id(form.get("village_id", ""))
+        if village_id is None:
+            abort(404)
+        _village(village_id)
         narrow: dict = {}
         detail = {"set": kind}
         if kind == "day":
@@ -215,7 +221,7 @@ def print_cards():
             narrow["issued_between"] = status.day_bounds(day)
             detail["day"] = day.isoformat()
         elif kind == "chosen":
-            ids = [int(i) for i in form.getlist("card_id") if i.isdigit()]
+            ids = [i for i in map(_id, form.getlist("card_id")) if i is not None]
             if not ids:
                 return _refuse("card_none_chosen", village_id)
             narrow["card_ids"] = ids

@@ -215,7 +215,8 @@ def test_print_all_the_day_or_the_ticked_cards(client, app, village):
     assert prints == [(f"card:village:{v1}:print", "print")] * 3
     for form, message in (({"set": "chosen"}, "请先在名单中勾选要打印的卡"),
                           ({"set": "day", "day": "2001-01-01"}, "所选范围内没有可打印的卡"),
-                          ({"set": "day", "day": "nonsense"}, "所选范围内没有可打印的卡")):
+                          ({"set": "day", "day": "nonsense"}, "所选范围内没有可打印的卡"),
+                          ({"set": "chosen", "card_id": "9" * 30}, "请先在名单中勾选要打印的卡")):
         r = post(client, "/township/cards/print", village_id=str(v1), **form)
         assert r.status_code == 303
         assert message in client.get(r.location).get_data(as_text=True)
@@ -271,6 +272,14 @@ def test_another_township_is_not_found(client, app, village):
     assert [a for _, a in logged(app)] == ["issue"]
     html = client.get("/township/cards").get_data(as_text=True)
     assert "白鹤村" in html and "龙泉村" not in html and "张三丰" not in html
+
+
+@pytest.mark.parametrize("village_id", ["", "abc", "9" * 30, "999999"])
+def test_print_needs_a_village_of_the_township(client, app, village, village_id):
+    page_login(client, "staff_a")
+    r = post(client, "/township/cards/print", set="all", village_id=village_id)
+    assert r.status_code == 404 and "不属于本乡镇" in r.get_data(as_text=True)
+    assert logged(app) == []
 
 
 def test_a_form_without_the_csrf_token_is_refused_in_chinese(client, app, village):
