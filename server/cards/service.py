@@ -6,6 +6,7 @@ version and publishes it through the sync log like any other edit.
 """
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -193,10 +194,13 @@ def link(session: Session, user: User, resident: Resident, code: str,
 
 
 def cards_for_print(session: Session, user: User, *, village_id: int | None = None,
-                    household_id: uuid.UUID | None = None,
-                    batch: str | None = None) -> list[tuple[ResidentCard, Resident | None]]:
+                    household_id: uuid.UUID | None = None, batch: str | None = None,
+                    issued_between: tuple[dt.datetime, dt.datetime] | None = None,
+                    card_ids: list[int] | None = None,
+                    ) -> list[tuple[ResidentCard, Resident | None]]:
     """Active cards of a village's or a household's residents, or the blank cards of a
-    batch, in print order (household, then name)."""
+    batch, in print order (household, then name). A village's cards can be narrowed to
+    those issued in [start, end) or to chosen card ids (the township's cards page)."""
     if batch is not None:
         rows = session.scalars(select(ResidentCard).where(
             ResidentCard.batch == batch, ResidentCard.township_id == user.township_id,
@@ -211,6 +215,11 @@ def cards_for_print(session: Session, user: User, *, village_id: int | None = No
         if village_id not in scope.village_ids(session, user):
             raise ApiError(404, "not_found")
         stmt = stmt.where(Resident.village_id == village_id)
+        if issued_between is not None:
+            stmt = stmt.where(ResidentCard.issued_at >= issued_between[0],
+                              ResidentCard.issued_at < issued_between[1])
+        if card_ids is not None:
+            stmt = stmt.where(ResidentCard.id.in_(card_ids))
     else:
         raise ApiError(400, "bad_request")
     stmt = stmt.outerjoin(Household, Household.id == Resident.household_id) \

@@ -136,6 +136,15 @@ def sheet():
     batch = args.get("batch")
     rows = service.cards_for_print(db.session, g.user, village_id=village_id,
                                    household_id=household_id, batch=batch)
+    pdf = sheet_pdf(rows, village_id=village_id, blank=batch is not None)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Cache-Control": "no-store",
+        "Content-Disposition": "inline; filename=cards.pdf"})
+
+
+def sheet_pdf(rows: list, village_id: int | None = None, blank: bool = False) -> bytes:
+    """The A4 sheet of `rows` ((card, resident or None) pairs) for the caller's township;
+    the heading names the village, or says blank cards or a household."""
     township = db.session.get(Township, g.user.township_id)
     villages = {v.id: v.name for v in db.session.scalars(
         db.select(Village).where(Village.township_id == township.id))}
@@ -143,12 +152,9 @@ def sheet():
               "name": r.name if r else None,
               "village": _village_line(villages.get(r.village_id), r) if r else None}
              for c, r in rows]
-    where = "空白卡" if batch else (villages.get(village_id) if village_id else "家庭")
-    pdf = render.sheet_pdf(cards, f"{township.health_center_name} · {where} · 居民健康卡 "
-                                  f"{len(cards)} 张", "沿虚线剪下；遗失请到卫生院挂失补办。")
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Cache-Control": "no-store",
-        "Content-Disposition": "inline; filename=cards.pdf"})
+    where = "空白卡" if blank else (villages.get(village_id) if village_id else "家庭")
+    return render.sheet_pdf(cards, f"{township.health_center_name} · {where} · 居民健康卡 "
+                                   f"{len(cards)} 张", "沿虚线剪下；遗失请到卫生院挂失补办。")
 
 
 def _village_line(village: str | None, resident) -> str:

@@ -73,6 +73,14 @@ def _forbidden(_e):
     return render_template("township/forbidden.html"), 403
 
 
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+def _refused(e):
+    """A Chinese page saying why (a stale form, or something not in this township)."""
+    key = "not_found" if e.code == 404 else "bad_form"
+    return render_template("township/refused.html", key=key), e.code
+
+
 def csrf_token() -> str:
     """The session's CSRF token, made on first use."""
     if "csrf" not in session:
