@@ -1,4 +1,4 @@
-"""Who is in a period's denominators: the window, the population and the patients.
+"""Who is in a period's denominators: the windows, the population and the patients.
 
 The rule (docs/adr/0020-denominators.md): a permanent resident (常住) counts in a
 period's denominators if they belonged to the village at any time from 1 January to the
@@ -6,16 +6,20 @@ period's end; their time present bounds what is asked of them (follow-ups pro-ra
 calendar months present). Only records the server had stored by `as_of` count, so a closed period
 can be recomputed to the same figures; residents count by their own dates (moved in,
 moved out, died, record opened), which the register keeps.
+
+Several windows are computed in one pass (docs/adr/0026-multi-period-rollups.md): each
+window is a row of the small `win` CTE, whose dates are worked out here in Python, and
+every builder joins it, so one query answers all of them, grouped by `wid`.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Date, Integer, Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from server.metrics.definitions import Period, settings_for
+from server.metrics.definitions import Period, settings_for, years_before
 from server.metrics.sql import FAR_FUTURE, FAR_PAST, Dialect, months_inclusive
 from server.models import (
     ROLE_DOCTOR,
@@ -27,6 +31,7 @@ from server.models import (
     Village,
     doctor_villages,
 )
+from server.models.base import UTCDateTime
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -61,6 +66,66 @@ class Window:
         """One field of one setting."""
         return self.settings.get(key, {}).get(field, default)
 
+    def dates(self) -> dict:
+        """Every date (and as_of) a builder compares with: the window's row in `win`.
+
+        Worked out here, once, so SQL only compares; two windows with equal rows give
+        equal results. `pstart`/`pend` are the period's own bounds, read only by
+        indicators that count the period itself."""
+        age = self.settings.get("age_thresholds", {})
+        end = self.end
+        return {
+            "pstart": self.period.start, "pend": self.period.end, "wend": end,
+            "ystart": self.ystart, "as_of": self.as_of,
+            "year_ago": years_before(end, 1),
+            # Ages are taken at the period's end (ADR 0020), children's at the window's.
+            "elderly_born_by": years_before(self.period.end, int(age.get("elderly", 65))),
+            "relaxed_born_by": years_before(self.period.end, int(age.get("bp_relaxed", 65))),
+            "child_born_after": years_before(end, int(age.get("child_max", 6)) + 1),
+            "end_ym": end.year * 12 + end.month, "end_day": end.day,
+        }
+
+    def key(self, whole_period: bool) -> tuple:
+        """What the results depend on: the row without the period's own bounds for a
+        year-to-date indicator (a quarter and its last month share it), else all of it."""
+        row = self.dates()
+        if not whole_period:
+            del row["pstart"], row["pend"]
+        return tuple(sorted(row.items()))
+
+
+WINDOW_TYPES = {"pstart": Date, "pend": Date, "wend": Date, "ystart": Date,
+                "as_of": UTCDateTime, "year_ago": Date, "elderly_born_by": Date,
+                "relaxed_born_by": Date, "child_born_after": Date, "end_ym": Integer,
+                "end_day": Integer}
+
+
+@dataclass
+class Windows:
+    """Windows of one township computed together: the rows of the `win` CTE, by wid."""
+
+    items: list[Window]
+    table: object = field(init=False)
+
+    def __post_init__(self):
+        first = self.items[0]
+        self.township_id, self.settings = first.township_id, first.settings
+        self.village_ids, self.sql = first.village_ids, first.sql
+        rows = [select(literal(wid, Integer).label("wid"),
+                       *(self.sql.typed(v, WINDOW_TYPES[k]).label(k)
+                         for k, v in w.dates().items()))
+                for wid, w in enumerate(self.items)]
+        self.table = (rows[0] if len(rows) == 1 else union_all(*rows)).cte("win")
+
+    def setting(self, key: str, field: str, default=None):
+        """One field of one setting (the township's, shared by every window)."""
+        return self.settings.get(key, {}).get(field, default)
+
+
+def as_windows(w: Window | Windows) -> Windows:
+    """A Windows of one, for the single-period callers (drill-down, one period)."""
+    return w if isinstance(w, Windows) else Windows([w])
+
 
 def make_window(session: Session, township_id: int, period: Period,
                 as_of: dt.datetime) -> Window:
@@ -71,11 +136,14 @@ def make_window(session: Session, township_id: int, period: Period,
                   Dialect(session.get_bind().dialect.name))
 
 
-def live_records(w: Window, table=None):
-    """Records the server had stored by as_of and not deleted by then, in the township."""
+def live_records(w: Window | Windows, table=None, as_of=None):
+    """Records the server had stored by as_of and not deleted by then, in the township.
+
+    `as_of` defaults to the window's own; a multi-window builder passes its `win` column."""
     table = table if table is not None else ServiceRecord.__table__.c
-    return and_(table.village_id.in_(w.village_ids), table.created_at <= w.as_of,
-                or_(table.deleted_at.is_(None), table.deleted_at > w.as_of))
+    as_of = as_of if as_of is not None else w.as_of
+    return and_(table.village_id.in_(w.village_ids), table.created_at <= as_of,
+                or_(table.deleted_at.is_(None), table.deleted_at > as_of))
 
 
 def village_doctor() -> Select:
@@ -86,57 +154,90 @@ def village_doctor() -> Select:
             .group_by(doctor_villages.c.village_id))
 
 
-def population(w: Window):
-    """CTE of the permanent residents present at some time from 1 January to the end.
+def each_window(stmt: Select, win, on) -> Select:
+    """`stmt` joined to every window that `on` admits: an inner join, spelt as a LEFT JOIN
+    and "wid IS NOT NULL".
 
-    Columns: resident_id, village_id, doctor_id (responsible), birth_date, present_from,
-    present_to, record_created_on, record_no, contract_signed_on.
-    """
-    sql, r = w.sql, Resident
+    SQLite never reorders a LEFT JOIN, so the tables already in `stmt` are looped first
+    and their lookups (household, doctor) run once per resident instead of once per
+    resident and window; PostgreSQL sees the strict filter, makes it an inner join again
+    and plans it freely."""
+    return stmt.outerjoin(win, on).where(win.c.wid.is_not(None))
+
+
+def _resident_columns(ws: Windows, win) -> tuple[list, object, object]:
+    """The population's columns for residents joined to `win`, and the condition that a
+    resident belongs to a window (present at some time from 1 January to its end)."""
+    sql, r = ws.sql, Resident
     vdoc = village_doctor().subquery("vdoc")
-    present_from = sql.greatest(sql.date(w.ystart), func.coalesce(r.moved_in_on,
-                                                                   sql.date(FAR_PAST)))
-    present_to = sql.least(sql.date(w.end), func.coalesce(r.moved_out_on, sql.date(FAR_FUTURE)),
+    present_from = sql.greatest(win.c.ystart, func.coalesce(r.moved_in_on,
+                                                            sql.date(FAR_PAST)))
+    present_to = sql.least(win.c.wend, func.coalesce(r.moved_out_on, sql.date(FAR_FUTURE)),
                            func.coalesce(r.died_on, sql.date(FAR_FUTURE)))
-    stmt = (
-        select(r.id.label("resident_id"), r.village_id,
+    columns = [win.c.wid, r.id.label("resident_id"), r.village_id,
                func.coalesce(Household.responsible_doctor_id, vdoc.c.doctor_id)
                .label("doctor_id"),
                r.birth_date, present_from.label("present_from"),
                present_to.label("present_to"), r.record_created_on, r.record_no,
-               r.contract_signed_on)
-        .select_from(r)
-        .outerjoin(Household, Household.id == r.household_id)
-        .outerjoin(vdoc, vdoc.c.village_id == r.village_id)
-        .where(r.village_id.in_(w.village_ids), r.permanent.is_(True),
-               or_(r.deleted_at.is_(None), r.deleted_at > w.as_of),
-               or_(r.moved_in_on.is_(None), r.moved_in_on <= w.end),
-               or_(r.moved_out_on.is_(None), r.moved_out_on >= w.ystart),
-               or_(r.died_on.is_(None), r.died_on >= w.ystart))
-    )
-    return stmt.cte("pop")
+               r.contract_signed_on, *(c for c in win.c if c.key != "wid")]
+    present = and_(or_(r.deleted_at.is_(None), r.deleted_at > win.c.as_of),
+                   or_(r.moved_in_on.is_(None), r.moved_in_on <= win.c.wend),
+                   or_(r.moved_out_on.is_(None), r.moved_out_on >= win.c.ystart),
+                   or_(r.died_on.is_(None), r.died_on >= win.c.ystart))
+    return columns, present, vdoc
 
 
-def patients(w: Window, condition: str):
-    """CTE of the population's patients under management for `condition` in the window.
+def _registered(stmt: Select, ws: Windows, vdoc) -> Select:
+    """Residents' household and village doctor joined, permanent residents of the township."""
+    r = Resident
+    return (stmt.outerjoin(Household, Household.id == r.household_id)
+            .outerjoin(vdoc, vdoc.c.village_id == r.village_id)
+            .where(r.village_id.in_(ws.village_ids), r.permanent.is_(True)))
+
+
+def population(w: Window | Windows):
+    """CTE of the permanent residents present at some time from 1 January to the end,
+    one row per resident and window.
+
+    Columns: wid, resident_id, village_id, doctor_id (responsible), birth_date,
+    present_from, present_to, record_created_on, record_no, contract_signed_on, and the
+    window's dates (`Window.dates`).
+    """
+    ws = as_windows(w)
+    win = ws.table
+    columns, present, vdoc = _resident_columns(ws, win)
+    stmt = _registered(select(*columns).select_from(Resident), ws, vdoc)
+    return each_window(stmt, win, present).cte("pop")
+
+
+def patients(w: Window | Windows, condition: str):
+    """CTE of the population's patients under management for `condition`, per window.
 
     Adds managed_from / managed_to (presence and management intersected) and `required`,
     the counted follow-ups asked of them: the yearly number pro-rated by calendar months
-    under management, rounded down (docs/adr/0020-denominators.md).
+    under management, rounded down (docs/adr/0020-denominators.md). Starts from the
+    condition register, not the whole population: patients are a tenth of it.
     """
-    sql = w.sql
-    pop = population(w)
+    ws = as_windows(w)
+    sql, win = ws.sql, ws.table
     rc = ResidentCondition
-    cond = (select(rc.resident_id, func.min(rc.managed_since).label("since"),
-                   func.max(func.coalesce(rc.ended_on, sql.date(FAR_FUTURE))).label("until"))
-            .where(rc.condition == condition, rc.managed_since <= w.end,
-                   or_(rc.ended_on.is_(None), rc.ended_on >= w.ystart))
-            .group_by(rc.resident_id).subquery("cond"))
-    managed_from = sql.greatest(pop.c.present_from, cond.c.since)
-    managed_to = sql.least(pop.c.present_to, cond.c.until)
-    inner = (select(pop, managed_from.label("managed_from"), managed_to.label("managed_to"))
-             .join(cond, cond.c.resident_id == pop.c.resident_id).subquery("managed"))
-    per_year = int(w.setting("followups_required", condition, 4))
+    cond = (each_window(
+        select(win.c.wid, rc.resident_id, func.min(rc.managed_since).label("since"),
+               func.max(func.coalesce(rc.ended_on, sql.date(FAR_FUTURE))).label("until"))
+        .select_from(rc).where(rc.condition == condition), win,
+        and_(rc.managed_since <= win.c.wend,
+             or_(rc.ended_on.is_(None), rc.ended_on >= win.c.ystart)))
+        .group_by(win.c.wid, rc.resident_id).subquery("cond"))
+    wp = win.alias("wp")
+    columns, present, vdoc = _resident_columns(ws, wp)
+    r = Resident
+    managed_from = sql.greatest(columns[5], cond.c.since)
+    managed_to = sql.least(columns[6], cond.c.until)
+    inner = _registered(
+        select(*columns, managed_from.label("managed_from"), managed_to.label("managed_to"))
+        .select_from(cond).join(r, r.id == cond.c.resident_id), ws, vdoc) \
+        .join(wp, and_(wp.c.wid == cond.c.wid, present)).subquery("managed")
+    per_year = int(ws.setting("followups_required", condition, 4))
     # Calendar months touched, rounded down to whole follow-ups: a quarterly visit is due
     # once its quarter has passed (// is floor division on both databases).
     months = months_inclusive(inner.c.managed_from, inner.c.managed_to)
