@@ -225,12 +225,14 @@ def _doses(w: AnyWindow, timely: bool) -> Select:
     items, get, _ = ws.sql.json_items(vc.doses_given)
     # Expanded first, grouped after: PostgreSQL will not match a GROUP BY expression
     # whose JSON key is a separate bind parameter from the SELECT's.
-    doses = (select(win.c.wid, SR.resident_id, get("vaccine").label("vaccine"),
-                    cast(get("dose_no"), Integer).label("dose_no"), get("date").label("day"))
-             .select_from(SRT).join(VaccinationCheck.__table__, vc.id == SR.id)
-             .join(win, and_(SR.service_date <= win.c.wend, _live(ws, win.c.as_of)))
-             .join(items, literal(True))
-             .where(SR.kind == "vaccination_check").subquery("doses"))
+    # Each check's list expanded once, then matched to the windows it counts in.
+    doses = (each_window(
+        select(win.c.wid, SR.resident_id, get("vaccine").label("vaccine"),
+               cast(get("dose_no"), Integer).label("dose_no"), get("date").label("day"))
+        .select_from(SRT).join(VaccinationCheck.__table__, vc.id == SR.id)
+        .join(items, literal(True))
+        .where(SR.kind == "vaccination_check", SR.village_id.in_(ws.village_ids)),
+        win, and_(SR.service_date <= win.c.wend, _live(ws, win.c.as_of))).subquery("doses"))
     given = (select(doses.c.wid, doses.c.resident_id, doses.c.vaccine, doses.c.dose_no,
                     func.min(doses.c.day).label("given_on"))
              .group_by(doses.c.wid, doses.c.resident_id, doses.c.vaccine, doses.c.dose_no)
@@ -317,19 +319,20 @@ def edu_reach(w: AnyWindow) -> Select:
     pop, win = population(ws), ws.table
     ea = EducationActivity.__table__.c
     items, _, element = ws.sql.json_items(ea.attendee_ids)
-    attended = (select(win.c.wid, ws.sql.uuid_text_key(element).label("rid")).select_from(SRT)
-                .join(EducationActivity.__table__, ea.id == SR.id)
-                .join(win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
-                                _live(ws, win.c.as_of)))
-                .join(items, literal(True))
-                .where(SR.kind == "education_activity")
-                .distinct().subquery("attended"))
-    # Attendee ids resolved to residents' own ids first (a primary-key lookup each), so
-    # the outer join below is on like-typed columns and SQLite can index it.
+    # Each sign-in list expanded once and its ids resolved to residents' own ids (a
+    # primary-key lookup each, so the outer join below is on like-typed columns and
+    # SQLite can index it), then matched to the windows it counts in.
     r = Resident.__table__.c
-    known = (select(attended.c.wid, r.id.label("rid")).select_from(attended)
-             .join(Resident.__table__, ws.sql.uuid_column_key(r.id) == attended.c.rid)
-             .subquery("known"))
+    known = (each_window(
+        select(win.c.wid, r.id.label("rid")).select_from(SRT)
+        .join(EducationActivity.__table__, ea.id == SR.id)
+        .join(items, literal(True))
+        .join(Resident.__table__, ws.sql.uuid_column_key(r.id)
+              == ws.sql.uuid_text_key(element))
+        .where(SR.kind == "education_activity", SR.village_id.in_(ws.village_ids)),
+        win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
+                  _live(ws, win.c.as_of)))
+        .distinct().subquery("known"))
     reached = known.c.rid.is_not(None)
     return (_rows(pop, _flag(reached), case((reached, None), else_=literal("not_reached")))
             .outerjoin(known, and_(known.c.rid == pop.c.resident_id,

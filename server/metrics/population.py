@@ -267,26 +267,38 @@ def patients(w: Window | Windows, condition: str):
 
 @contextmanager
 def materialized(session: Session, ws: Windows, conditions=("hypertension", "diabetes")):
-    """Within the block, `population(ws)` and `patients(ws, c)` are temporary tables
-    built once, not CTEs that every indicator's query rebuilds.
+    """Within the block, the windows, `population(ws)` and `patients(ws, c)` are
+    temporary tables built once, not CTEs that every indicator's query rebuilds.
 
     A backfill's population is every resident once per window (24 windows: 700,000 rows
-    for a township of 30,000): built once it is read by eight indicators; on PostgreSQL
-    ANALYZE gives the planner its real size (the CTE's estimate is a hundred times too
-    small, which picks nested loops). Dropped on the way out."""
-    builds = {"pop": lambda: population(ws)}
-    builds.update({f"patients_{c}": (lambda c=c: patients(ws, c)) for c in conditions})
+    for a township of 30,000), read by eight indicators. On PostgreSQL, ANALYZE gives the
+    planner the real sizes: it guesses one row for the windows' CTE and a hundredth of the
+    population, and picks nested loops that read the records once per window. Pass
+    `conditions=None` for windows that only count records (no population). Dropped on the
+    way out."""
+    cte = ws.table
+    builds = {"win": lambda: select(cte)}
+    if conditions is not None:
+        builds["pop"] = lambda: population(ws)
+        builds.update({f"patients_{c}": (lambda c=c: patients(ws, c)) for c in conditions})
+    made = []
     try:
         for name, build in builds.items():
             table_name = f"metrics_{name}"
             session.execute(text(f"DROP TABLE IF EXISTS {table_name}"))
-            ctas = select(build()).into(table_name, temporary=True)
+            ctas = select(build()).into(table_name, temporary=True) if name != "win" else \
+                build().into(table_name, temporary=True)
             session.execute(ctas)
+            made.append(table_name)
             if ws.sql.pg:
                 session.execute(text(f"ANALYZE {table_name}"))
-            ws.materialized[name] = ctas.table
+            if name == "win":
+                ws.table = ctas.table
+            else:
+                ws.materialized[name] = ctas.table
         yield ws
     finally:
-        for name in list(ws.materialized):
-            session.execute(text(f"DROP TABLE IF EXISTS metrics_{name}"))
+        ws.table = cte
         ws.materialized.clear()
+        for table_name in made:
+            session.execute(text(f"DROP TABLE IF EXISTS {table_name}"))

@@ -110,14 +110,11 @@ def compute_windows(session: Session, windows: list[Window]) -> dict:
             continue
         ws = Windows(unique)
         names = [i.key for i in SUPPORTED if (i.window == PERIOD) == whole_period]
-        if whole_period:
+        with materialized(session, ws, None if whole_period else ("hypertension", "diabetes")):
             results = [(n, compute.aggregate_windows(session, ws, n)) for n in names]
-        else:
-            with materialized(session, ws):
-                results = [(n, compute.aggregate_windows(session, ws, n)) for n in names]
-        if whole_period:
-            results += [("workload", compute.workload_windows(session, ws)),
-                        ("quality", quality_counts_windows(session, ws))]
+            if whole_period:
+                results += [("workload", compute.workload_windows(session, ws)),
+                            ("quality", quality_counts_windows(session, ws))]
         for name, by_wid in results:
             for wid, w in enumerate(unique):
                 cache[(name, w.key(whole_period))] = by_wid[wid]
