@@ -178,21 +178,30 @@ def each_window(stmt: Select, win, on) -> Select:
     return stmt.outerjoin(win, on).where(win.c.wid.is_not(None))
 
 
-def _resident_columns(ws: Windows, win) -> tuple[list, object, object]:
-    """The population's columns for residents joined to `win`, and the condition that a
-    resident belongs to a window (present at some time from 1 January to its end)."""
+# The window dates each set carries (Window.dates): only those its indicators read, so
+# the temporary tables of a backfill stay narrow.
+POP_DATES = ("wend", "as_of", "year_ago", "elderly_born_by", "child_born_after", "end_ym",
+             "end_day")
+PATIENT_DATES = ("as_of", "relaxed_born_by")
+
+
+def _resident_columns(ws: Windows, win, dates: tuple[str, ...]) -> tuple[dict, object, object]:
+    """Columns (by name) for residents joined to `win`, with the window `dates`, and the
+    condition that a resident belongs to a window (present at some time from 1 January
+    to its end)."""
     sql, r = ws.sql, Resident
     vdoc = village_doctor().subquery("vdoc")
-    present_from = sql.greatest(win.c.ystart, func.coalesce(r.moved_in_on,
-                                                            sql.date(FAR_PAST)))
-    present_to = sql.least(win.c.wend, func.coalesce(r.moved_out_on, sql.date(FAR_FUTURE)),
-                           func.coalesce(r.died_on, sql.date(FAR_FUTURE)))
-    columns = [win.c.wid, r.id.label("resident_id"), r.village_id,
-               func.coalesce(Household.responsible_doctor_id, vdoc.c.doctor_id)
-               .label("doctor_id"),
-               r.birth_date, present_from.label("present_from"),
-               present_to.label("present_to"), r.record_created_on, r.record_no,
-               r.contract_signed_on, *(c for c in win.c if c.key != "wid")]
+    columns = {
+        "wid": win.c.wid, "resident_id": r.id.label("resident_id"), "village_id": r.village_id,
+        "doctor_id": func.coalesce(Household.responsible_doctor_id, vdoc.c.doctor_id)
+        .label("doctor_id"),
+        "birth_date": r.birth_date,
+        "present_from": sql.greatest(win.c.ystart, func.coalesce(r.moved_in_on,
+                                                                 sql.date(FAR_PAST))),
+        "present_to": sql.least(win.c.wend, func.coalesce(r.moved_out_on, sql.date(FAR_FUTURE)),
+                                func.coalesce(r.died_on, sql.date(FAR_FUTURE))),
+        **{d: win.c[d] for d in dates},
+    }
     present = and_(or_(r.deleted_at.is_(None), r.deleted_at > win.c.as_of),
                    or_(r.moved_in_on.is_(None), r.moved_in_on <= win.c.wend),
                    or_(r.moved_out_on.is_(None), r.moved_out_on >= win.c.ystart),
@@ -213,15 +222,16 @@ def population(w: Window | Windows):
     one row per resident and window.
 
     Columns: wid, resident_id, village_id, doctor_id (responsible), birth_date,
-    present_from, present_to, record_created_on, record_no, contract_signed_on, and the
-    window's dates (`Window.dates`).
+    record_created_on, record_no, contract_signed_on, and the window's POP_DATES.
     """
     ws = as_windows(w)
     if "pop" in ws.materialized:
         return ws.materialized["pop"]
-    win = ws.table
-    columns, present, vdoc = _resident_columns(ws, win)
-    stmt = _registered(select(*columns).select_from(Resident), ws, vdoc)
+    win, r = ws.table, Resident
+    columns, present, vdoc = _resident_columns(ws, win, POP_DATES)
+    del columns["present_from"], columns["present_to"]
+    stmt = _registered(select(*(c.label(k) for k, c in columns.items()), r.record_created_on,
+                              r.record_no, r.contract_signed_on).select_from(r), ws, vdoc)
     return each_window(stmt, win, present).cte("pop")
 
 
@@ -248,12 +258,13 @@ def patients(w: Window | Windows, condition: str):
              or_(rc.ended_on.is_(None), rc.ended_on >= win.c.ystart)))
         .group_by(win.c.wid, rc.resident_id).subquery("cond"))
     wp = win.alias("wp")
-    columns, present, vdoc = _resident_columns(ws, wp)
+    columns, present, vdoc = _resident_columns(ws, wp, PATIENT_DATES)
     r = Resident
-    managed_from = sql.greatest(columns[5], cond.c.since)
-    managed_to = sql.least(columns[6], cond.c.until)
+    managed_from = sql.greatest(columns.pop("present_from"), cond.c.since)
+    managed_to = sql.least(columns.pop("present_to"), cond.c.until)
     inner = _registered(
-        select(*columns, managed_from.label("managed_from"), managed_to.label("managed_to"))
+        select(*(c.label(k) for k, c in columns.items()), managed_from.label("managed_from"),
+               managed_to.label("managed_to"))
         .select_from(cond).join(r, r.id == cond.c.resident_id), ws, vdoc) \
         .join(wp, and_(wp.c.wid == cond.c.wid, present)).subquery("managed")
     per_year = int(ws.setting("followups_required", condition, 4))
@@ -285,9 +296,11 @@ def materialized(session: Session, ws: Windows, conditions=("hypertension", "dia
     try:
         for name, build in builds.items():
             table_name = f"metrics_{name}"
+            # A batch that failed on SQLite may have left its tables on this connection.
             session.execute(text(f"DROP TABLE IF EXISTS {table_name}"))
-            ctas = select(build()).into(table_name, temporary=True) if name != "win" else \
-                build().into(table_name, temporary=True)
+            source = build()
+            ctas = (source if name == "win" else select(source)).into(table_name,
+                                                                      temporary=True)
             session.execute(ctas)
             made.append(table_name)
             if ws.sql.pg:
@@ -297,6 +310,11 @@ def materialized(session: Session, ws: Windows, conditions=("hypertension", "dia
             else:
                 ws.materialized[name] = ctas.table
         yield ws
+    except BaseException:
+        # No DROP here: an aborted PostgreSQL transaction refuses it, and its rollback
+        # takes the tables with it.
+        made.clear()
+        raise
     finally:
         ws.table = cte
         ws.materialized.clear()

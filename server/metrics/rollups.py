@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ from server.metrics.population import (
 )
 from server.models import MetricPeriod, MetricRollup, QualityFlag, ServiceRecord, Township
 
+# Windows from which a batch builds its population as temporary tables: for the two or
+# three windows of a nightly run, building them costs more than rebuilding the CTEs.
+MATERIALIZE_FROM = 6
 FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
 COVERAGE = ("record_coverage", "e_record_coverage")
 
@@ -110,7 +114,9 @@ def compute_windows(session: Session, windows: list[Window]) -> dict:
             continue
         ws = Windows(unique)
         names = [i.key for i in SUPPORTED if (i.window == PERIOD) == whole_period]
-        with materialized(session, ws, None if whole_period else ("hypertension", "diabetes")):
+        tables = len(unique) >= MATERIALIZE_FROM
+        with (materialized(session, ws, None if whole_period else ("hypertension", "diabetes"))
+              if tables else nullcontext()):
             results = [(n, compute.aggregate_windows(session, ws, n)) for n in names]
             if whole_period:
                 results += [("workload", compute.workload_windows(session, ws)),
