@@ -40,6 +40,7 @@ from server.metrics.population import (
     village_doctor,
 )
 from server.models import (
+    RECORD_CLASSES,
     DiabetesFollowUp,
     EducationActivity,
     ElderlyHealthCheck,
@@ -414,8 +415,11 @@ def workload_windows(session: Session, ws: Windows) -> dict[int, list]:
     window's period."""
     win = ws.table
     phone = _flag(SR.mode == "phone")
+    # Every kind, named: with it SQLite reads each window's dates from the (village, kind,
+    # date) index instead of scanning all records once per window (twice as fast).
     stmt = (in_periods(select(win.c.wid, SR.village_id, SR.doctor_id, SR.kind, phone,
-                              func.count()).select_from(SRT), ws, SR)
+                              func.count()).select_from(SRT)
+                       .where(SR.kind.in_(list(RECORD_CLASSES))), ws, SR)
             .group_by(win.c.wid, SR.village_id, SR.doctor_id, SR.kind, phone))
     out: dict[int, list] = {wid: [] for wid in range(len(ws.items))}
     for wid, *row in session.execute(stmt):
