@@ -37,6 +37,7 @@ from server.metrics.population import (
     live_records,
     patients,
     population,
+    stored_by,
     village_doctor,
 )
 from server.models import (
@@ -98,7 +99,7 @@ def record_use(w: AnyWindow) -> Select:
     used = (each_window(select(win.c.wid, SR.resident_id).select_from(SRT)
                         .where(SR.resident_id.is_not(None), SR.village_id.in_(ws.village_ids)),
                         win, and_(SR.service_date > win.c.year_ago,
-                                  SR.service_date <= win.c.wend, _live(ws, win.c.as_of)))
+                                  SR.service_date <= win.c.wend, stored_by(SR, win.c.as_of)))
             .distinct().subquery("used"))
     hit = used.c.resident_id.is_not(None)
     if not ws.sql.pg:
@@ -233,7 +234,7 @@ def _doses(w: AnyWindow, timely: bool) -> Select:
         .select_from(SRT).join(VaccinationCheck.__table__, vc.id == SR.id)
         .join(items, literal(True))
         .where(SR.kind == "vaccination_check", SR.village_id.in_(ws.village_ids)),
-        win, and_(SR.service_date <= win.c.wend, _live(ws, win.c.as_of))).subquery("doses"))
+        win, and_(SR.service_date <= win.c.wend, stored_by(SR, win.c.as_of))).subquery("doses"))
     given = (select(doses.c.wid, doses.c.resident_id, doses.c.vaccine, doses.c.dose_no,
                     func.min(doses.c.day).label("given_on"))
              .group_by(doses.c.wid, doses.c.resident_id, doses.c.vaccine, doses.c.dose_no)
@@ -332,7 +333,7 @@ def edu_reach(w: AnyWindow) -> Select:
               == ws.sql.uuid_text_key(element))
         .where(SR.kind == "education_activity", SR.village_id.in_(ws.village_ids)),
         win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
-                  _live(ws, win.c.as_of)))
+                  stored_by(SR, win.c.as_of)))
         .distinct().subquery("known"))
     reached = known.c.rid.is_not(None)
     return (_rows(pop, _flag(reached), case((reached, None), else_=literal("not_reached")))

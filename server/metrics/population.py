@@ -131,7 +131,7 @@ def in_periods(stmt: Select, ws: Windows, table) -> Select:
     win = ws.table
     return stmt.join(win, and_(table.service_date >= win.c.pstart,
                                table.service_date <= win.c.wend,
-                               live_records(ws, table, win.c.as_of))) \
+                               stored_by(table, win.c.as_of))) \
         .where(table.village_id.in_(ws.village_ids))
 
 
@@ -155,7 +155,14 @@ def live_records(w: Window | Windows, table=None, as_of=None):
     `as_of` defaults to the window's own; a multi-window builder passes its `win` column."""
     table = table if table is not None else ServiceRecord.__table__.c
     as_of = as_of if as_of is not None else w.as_of
-    return and_(table.village_id.in_(w.village_ids), table.created_at <= as_of,
+    return and_(table.village_id.in_(w.village_ids), stored_by(table, as_of))
+
+
+def stored_by(table, as_of):
+    """Records stored by as_of and not deleted by then (any township: for queries that
+    already keep to the township's villages, since PostgreSQL would count the same
+    village filter twice and expect a seventeenth of the rows)."""
+    return and_(table.created_at <= as_of,
                 or_(table.deleted_at.is_(None), table.deleted_at > as_of))
 
 
