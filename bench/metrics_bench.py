@@ -4,6 +4,8 @@
         --townships 1 --residents 30000 --records 300000
     .venv/bin/python bench/metrics_bench.py --db "$PG_URL" --townships 17 \
         --residents 500000 --records 5000000 --no-pages
+    .venv/bin/python bench/metrics_bench.py --db sqlite:////tmp/bench.sqlite --reuse \
+        --per-period --no-pages   # the same data, also timed one period at a time
 
 Data is generated directly with bulk Core inserts (not the demo generator, which aims at
 realism over volume): per township 25 villages with one doctor each, households of four,
@@ -11,7 +13,9 @@ residents born 1930-2025 (1% died and 2% moved out this year), hypertension in 3
 diabetes in 10% of those 35+, and records spread over 2025 and 2026 to 23 November:
 follow-ups (20% by phone), 65+ checks, vaccination checks, education and household
 visits filling the rest. Reports medians of repeated runs; figures go to
-docs/benchmarks.md ("Township metrics").
+docs/benchmarks.md ("Township metrics"). `--per-period` also times the backfill the way it
+ran before docs/adr/0026-multi-period-rollups.md (each period its own pass), in the same
+run, for a before/after on the same data and the same machine load.
 """
 from __future__ import annotations
 
@@ -222,6 +226,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reuse", action="store_true", help="keep the data already there")
     ap.add_argument("--no-pages", action="store_true")
+    ap.add_argument("--per-period", action="store_true",
+                    help="also time the backfill one period at a time (before ADR 0026)")
     args = ap.parse_args()
 
     from flask_migrate import upgrade
@@ -250,7 +256,14 @@ def main() -> None:
             if args.db.startswith("postgresql"):
                 s.execute(text("ANALYZE"))
                 s.commit()
+        if args.reuse and args.db.startswith("postgresql"):
+            # Earlier runs rewrote the rollups and flags; autovacuum would have caught up
+            # by the next night, so time a vacuumed database, as after generation.
+            s.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM ANALYZE"))
         townships = rollups.township_ids(s)
+        times: dict[str, list[float]] = {}
 
         def wipe():
             s.execute(delete(MetricRollup))
@@ -264,16 +277,34 @@ def main() -> None:
                 overdue.refresh_overdue(s, tid, now=NOW)
                 rollups.recompute_township(s, tid, now=NOW)
 
+        def full_per_period():
+            wipe()
+            for tid in townships:
+                quality.refresh_flags(s, tid, now=NOW)
+                overdue.refresh_overdue(s, tid, now=NOW)
+                cache: dict = {}
+                for key in rollups.open_periods(TODAY):
+                    rollups.recompute_period(s, tid, key, now=NOW, cache=cache)
+                rollups.count_late(s, tid)
+                s.commit()
+
         def nightly():
             for tid in townships:
                 quality.refresh_flags(s, tid, now=NOW)
                 overdue.refresh_overdue(s, tid, now=NOW)
                 rollups.recompute_township(s, tid, now=NOW)
 
-        full_times = timed(full, args.repeat)
-        print(f"full recompute (checks, overdue, all 33 periods of 2025-2026), "
-              f"{len(townships)} township(s): median {statistics.median(full_times):.1f} s "
-              f"{[round(t, 1) for t in full_times]}", flush=True)
+        runs = [("full recompute (checks, overdue, all 33 periods of 2025-2026)", full)]
+        if args.per_period:
+            runs.append(("full recompute, one period at a time (before ADR 0026)",
+                         full_per_period))
+        for _ in range(args.repeat):  # interleaved, so both see the same machine load
+            for label, fn in runs:
+                times.setdefault(label, []).extend(timed(fn, 1))
+        for label, _ in runs:
+            print(f"{label}, {len(townships)} township(s): median "
+                  f"{statistics.median(times[label]):.1f} s "
+                  f"{[round(t, 1) for t in times[label]]}", flush=True)
         nightly_times = timed(nightly, args.repeat)
         print(f"nightly recompute (checks, overdue, open periods only): median "
               f"{statistics.median(nightly_times):.1f} s "

@@ -9,16 +9,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.clock import now_utc
 from server.metrics import compute, vaccines
 from server.metrics.definitions import PERIOD, SUPPORTED, Period, parse_period, periods_of_year
-from server.metrics.population import CST, Window, live_records, make_window
-from server.models import MetricPeriod, MetricRollup, QualityFlag, ServiceRecord, Township
+from server.metrics.population import (
+    CST,
+    Window,
+    Windows,
+    live_records,
+    make_window,
+    materialized,
+)
+from server.models import (
+    RECORD_CLASSES,
+    MetricPeriod,
+    MetricRollup,
+    QualityFlag,
+    ServiceRecord,
+    Township,
+)
 
+# Windows from which a batch builds its population as temporary tables: for the two or
+# three windows of a nightly run, building them costs more than rebuilding the CTEs.
+MATERIALIZE_FROM = 6
 FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
 COVERAGE = ("record_coverage", "e_record_coverage")
 
@@ -35,9 +53,10 @@ def close_instant(session: Session, township_id: int, period: Period, settings: 
 def compute_period(session: Session, w: Window, cache: dict | None = None) -> list[dict]:
     """Every rollup row of one window: indicators, workload and quality counts.
 
-    `cache` shares year-to-date results between periods ending the same day with the same
-    as_of (a quarter and its last month; the running year, quarter and month), which are
-    identical by definition (docs/adr/0020-denominators.md)."""
+    `cache` holds results already computed for this window's dates, by `compute_windows`
+    (every open period in one pass per indicator); windows with the same dates share
+    them (a quarter and its last month, year to date: docs/adr/0020-denominators.md).
+    Anything missing is computed here, for this window alone."""
     acc: dict[tuple, list] = defaultdict(lambda: [0, None])
 
     def add(scope: str, scope_id: int | None, indicator: str, num, den) -> None:
@@ -53,14 +72,18 @@ def compute_period(session: Session, w: Window, cache: dict | None = None) -> li
         add("village", village_id, indicator, num, den)
         add("doctor", doctor_id, indicator, num, den)
 
-    for ind in SUPPORTED:
-        key = (ind.key, w.end, w.as_of)
-        if ind.window == PERIOD or cache is None or key not in cache:
-            rows = compute.aggregate(session, w, ind.key)
-            if cache is not None and ind.window != PERIOD:
+    def cached(name: str, whole_period: bool, compute_one):
+        key = (name, w.key(whole_period))
+        if cache is None or key not in cache:
+            rows = compute_one()
+            if cache is not None:
                 cache[key] = rows
-        else:
-            rows = cache[key]
+            return rows
+        return cache[key]
+
+    for ind in SUPPORTED:
+        rows = cached(ind.key, ind.window == PERIOD,
+                      lambda ind=ind: compute.aggregate(session, w, ind.key))
         for village_id, doctor_id, num, den in rows:
             add_all(village_id, doctor_id, ind.key, num, den)
         if ind.unit == "rate":  # an empty denominator still shows as 0 / 0
@@ -68,16 +91,53 @@ def compute_period(session: Session, w: Window, cache: dict | None = None) -> li
             for v in w.village_ids:
                 add("village", v, ind.key, 0, 0)
     _apply_population(w, acc)
-    for village_id, doctor_id, kind, phone, n in compute.workload(session, w):
+    for village_id, doctor_id, kind, phone, n in cached(
+            "workload", True, lambda: compute.workload(session, w)):
         add_all(village_id, doctor_id, f"work:{kind}", n, None)
         if phone:
             add_all(village_id, doctor_id, f"phone:{kind}", n, None)
     vaccines.add_rollups(session, w, add_all, cache)  # per vaccine and dose: "vacc:HepB:2"
-    for village_id, doctor_id, check, n in quality_counts(session, w):
+    for village_id, doctor_id, check, n in cached(
+            "quality", True, lambda: quality_counts(session, w)):
         add_all(village_id, doctor_id, f"quality:{check}", n, None)
     return [{"township_id": w.township_id, "period": w.period.key, "scope": s,
              "scope_id": sid, "indicator": ind, "numerator": num, "denominator": den}
             for (s, sid, ind), (num, den) in sorted(acc.items())]
+
+
+def compute_windows(session: Session, windows: list[Window]) -> dict:
+    """A cache for `compute_period` holding every window's results, one query per
+    indicator for all of them (docs/adr/0026-multi-period-rollups.md).
+
+    Windows with the same dates are computed once: year-to-date indicators ignore the
+    period's own start, so a quarter and its last month are one window for them."""
+    cache: dict = {}
+    if windows and windows[0].sql.pg:
+        # For this transaction only. The batch's queries are many and each takes well
+        # under a second: JIT-compiling them (PostgreSQL does above a cost estimate that
+        # the windows' joins always pass) took 0.4 s a query, and starting parallel
+        # workers up to as much on a busy 2-core server. Its sorts and hashes hold a
+        # window's worth of rows per resident; at the default 4 MB they spill to disk.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    for whole_period in (False, True):
+        unique = list({w.key(whole_period): w for w in windows}.values())
+        if not unique:
+            continue
+        ws = Windows(unique)
+        names = [i.key for i in SUPPORTED if (i.window == PERIOD) == whole_period]
+        tables = len(unique) >= MATERIALIZE_FROM
+        with (materialized(session, ws, None if whole_period else ("hypertension", "diabetes"))
+              if tables else nullcontext()):
+            results = [(n, compute.aggregate_windows(session, ws, n)) for n in names]
+            if whole_period:
+                results += [("workload", compute.workload_windows(session, ws)),
+                            ("quality", quality_counts_windows(session, ws))]
+        for name, by_wid in results:
+            for wid, w in enumerate(unique):
+                cache[(name, w.key(whole_period))] = by_wid[wid]
+    return cache
 
 
 def _apply_population(w: Window, acc: dict) -> None:
@@ -94,15 +154,26 @@ def _apply_population(w: Window, acc: dict) -> None:
             acc[("village", v, ind)][1] or 0 for v in w.village_ids if ("village", v, ind) in acc)
 
 
+def quality_counts_windows(session: Session, ws: Windows) -> dict[int, list]:
+    """{wid: [(village_id, doctor_id, check, count), ...]}: quality findings on each
+    window's period's records, as stored by its as_of."""
+    q, win = QualityFlag, ws.table
+    stmt = (select(win.c.wid, q.village_id, q.doctor_id, q.check, func.count())
+            .select_from(QualityFlag)
+            .join(win, and_(q.service_date >= win.c.pstart, q.service_date <= win.c.pend,
+                            or_(q.record_created_at.is_(None),
+                                q.record_created_at <= win.c.as_of)))
+            .where(q.township_id == ws.township_id)
+            .group_by(win.c.wid, q.village_id, q.doctor_id, q.check))
+    out: dict[int, list] = {wid: [] for wid in range(len(ws.items))}
+    for wid, *row in session.execute(stmt):
+        out[wid].append(tuple(row))
+    return out
+
+
 def quality_counts(session: Session, w: Window) -> list[tuple]:
     """(village_id, doctor_id, check, count) of quality findings on the period's records."""
-    q = QualityFlag
-    stmt = (select(q.village_id, q.doctor_id, q.check, func.count())
-            .where(q.township_id == w.township_id, q.service_date >= w.period.start,
-                   q.service_date <= w.period.end,
-                   (q.record_created_at.is_(None)) | (q.record_created_at <= w.as_of))
-            .group_by(q.village_id, q.doctor_id, q.check))
-    return [tuple(r) for r in session.execute(stmt)]
+    return quality_counts_windows(session, Windows([w]))[0]
 
 
 def store_period(session: Session, w: Window, rows: list[dict], frozen_by: int | None = None,
@@ -112,7 +183,9 @@ def store_period(session: Session, w: Window, rows: list[dict], frozen_by: int |
                                                MetricRollup.period == w.period.key))
     now = now_utc()
     if rows:
-        session.execute(insert(MetricRollup), [{**r, "computed_at": now} for r in rows])
+        # Core, not ORM, insert: one multi-row statement per thousand rows instead of
+        # the ORM bulk path's small batches (3 s of a PostgreSQL backfill).
+        session.execute(insert(MetricRollup.__table__), [{**r, "computed_at": now} for r in rows])
     mp = session.scalar(select(MetricPeriod).where(MetricPeriod.township_id == w.township_id,
                                                    MetricPeriod.period == w.period.key))
     if mp is None:
@@ -125,11 +198,10 @@ def store_period(session: Session, w: Window, rows: list[dict], frozen_by: int |
     return mp
 
 
-def recompute_period(session: Session, township_id: int, key: str, *, now: dt.datetime | None
-                     = None, freeze: bool | None = None, user_id: int | None = None,
-                     cache: dict | None = None) -> MetricPeriod | None:
-    """Recompute one period unless frozen; freeze it when its close has passed."""
-    now = now or now_utc()
+def plan_period(session: Session, township_id: int, key: str, now: dt.datetime,
+                freeze: bool | None = None) -> tuple[Window, bool] | MetricPeriod:
+    """The window a period is (re)computed over and whether it freezes now; or its
+    MetricPeriod if it is frozen already (then nothing is computed)."""
     period = parse_period(key)
     mp = session.scalar(select(MetricPeriod).where(MetricPeriod.township_id == township_id,
                                                    MetricPeriod.period == key))
@@ -140,21 +212,37 @@ def recompute_period(session: Session, township_id: int, key: str, *, now: dt.da
     if freeze is None:
         freeze = closes <= now
     w.as_of = min(now, closes) if freeze else now
+    return w, freeze
+
+
+def recompute_period(session: Session, township_id: int, key: str, *, now: dt.datetime | None
+                     = None, freeze: bool | None = None, user_id: int | None = None,
+                     cache: dict | None = None) -> MetricPeriod | None:
+    """Recompute one period unless frozen; freeze it when its close has passed."""
+    planned = plan_period(session, township_id, key, now or now_utc(), freeze)
+    if isinstance(planned, MetricPeriod):
+        return planned
+    w, freeze = planned
     return store_period(session, w, compute_period(session, w, cache), user_id, freeze)
 
 
 def count_late(session: Session, township_id: int) -> None:
     """Refresh each frozen period's count of records stored after it closed."""
     sr = ServiceRecord.__table__.c
-    frozen = session.scalars(select(MetricPeriod).where(MetricPeriod.township_id == township_id,
-                                                        MetricPeriod.frozen_at.is_not(None)))
+    frozen = list(session.scalars(select(MetricPeriod).where(
+        MetricPeriod.township_id == township_id, MetricPeriod.frozen_at.is_not(None))))
+    if not frozen:
+        return
+    w = make_window(session, township_id, parse_period(frozen[0].period), now_utc())
     for mp in frozen:
         p = parse_period(mp.period)
-        w = make_window(session, township_id, p, now_utc())
+        # Every kind, named, so the (village, kind, date) index reads the period's dates
+        # only; without it a county-sized table was read whole for each period (1.8 s a
+        # township).
         mp.late_records = session.scalar(
             select(func.count()).select_from(ServiceRecord.__table__)
-            .where(sr.service_date >= p.start, sr.service_date <= p.end,
-                   sr.created_at > mp.as_of, live_records(w))) or 0
+            .where(sr.kind.in_(list(RECORD_CLASSES)), sr.service_date >= p.start,
+                   sr.service_date <= p.end, sr.created_at > mp.as_of, live_records(w))) or 0
 
 
 def open_periods(today: dt.date) -> list[str]:
@@ -169,11 +257,15 @@ def recompute_township(session: Session, township_id: int, now: dt.datetime | No
     """The nightly job for one township (and the admin's "recompute now")."""
     now = now or now_utc()
     today = now.astimezone(CST).date()
-    done, skipped, cache = [], [], {}
-    for key in open_periods(today):
-        mp = recompute_period(session, township_id, key, now=now, user_id=user_id,
-                              cache=cache)
-        (done if mp is not None and mp.computed_at >= now else skipped).append(key)
+    planned = {key: plan_period(session, township_id, key, now)
+               for key in open_periods(today)}
+    todo = {k: p for k, p in planned.items() if not isinstance(p, MetricPeriod)}
+    # Every period still open in one pass per indicator, then stored period by period.
+    cache = compute_windows(session, [w for w, _ in todo.values()])
+    for w, freeze in todo.values():
+        store_period(session, w, compute_period(session, w, cache), user_id, freeze)
+    done = list(todo)
+    skipped = [k for k in planned if k not in todo]
     count_late(session, township_id)
     session.commit()
     return {"computed": done, "frozen_skipped": skipped}

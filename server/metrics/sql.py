@@ -25,6 +25,14 @@ class Dialect:
         """A date literal typed as a date on both databases."""
         return literal(value, Date)
 
+    def typed(self, value, type_) -> ColumnElement:
+        """A bound value of a known type, for the select list of the `win` CTE.
+
+        PostgreSQL needs the type spelt out in a UNION ALL of parameters; SQLite must not
+        get it (CAST AS DATE would turn '2025-01-31' into the number 2025)."""
+        bound = literal(value, type_)
+        return cast(bound, type_) if self.pg else bound
+
     def add_days(self, day, days: int) -> ColumnElement:
         """A date column plus a whole number of days."""
         if self.pg:
