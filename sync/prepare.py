@@ -1,0 +1,138 @@
+"""Checking and preparing a push before the counter lock (docs/adr/0037-push-pipeline.md).
+
+`preflight` validates every op without the database; `stage` prepares each valid new
+record against a plain read. Both are pure optimisations of `sync.push`: nothing here
+decides a result, and `sync.push._Push` checks again under the lock what `stage` assumed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from server.models import RECORD_CLASSES, ServiceRecord, SyncChange, User
+from server.problems import ApiError
+from server.schemas.fast import loader
+from server.schemas.records import load_record
+from server.services.bulk import convert, processed
+from server.services.records import Batch, prepare_record
+from server.services.serialize import jsonable
+from sync.changelog import dumps
+from sync.protocol import OpEnvelope
+
+SRT = ServiceRecord.__table__
+_load_envelope = loader(OpEnvelope())
+
+
+class Checked:
+    """One op as `preflight` found it: its envelope (or why it has none), for a new record
+    its validated body (or the ValidationError that refused it), and what `stage` made
+    of it ahead of the lock."""
+
+    __slots__ = ("op", "error", "body", "body_error", "staged")
+
+    def __init__(self, op=None, error=None, body=None, body_error=None):
+        self.op, self.error, self.body, self.body_error = op, error, body, body_error
+        self.staged: Staged | None = None
+
+
+class Staged:
+    """A new record prepared before the counter lock: its row, its three table rows with
+    driver values (`bulk.processed`; the change row lacks only its seq), and the subject
+    as it was read then, to be compared under the lock."""
+
+    __slots__ = ("row", "resident", "household", "envelope", "detail", "change")
+
+    def __init__(self, row, resident, household, envelope, detail, change):
+        self.row, self.resident, self.household = row, resident, household
+        self.envelope, self.detail, self.change = envelope, detail, change
+
+
+def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: list[Checked],
+          now: dt.datetime) -> frozenset[int] | None:
+    """Prepare the push's valid new records without the lock: check scope and subject
+    against a plain read, build the rows and the change payload, apply the bind
+    processors. Returns the villages in scope as read (None when nothing was staged).
+
+    Under the lock, `_Push` reads the subjects again and uses a staged record only if its
+    resident or household (village, birth date) and the scope are what they were here;
+    anything else, and every record this step declined (an unknown resident, a resident
+    who has moved, a bad date), goes the ordinary way. Staging is an optimisation: it
+    never decides a result by itself."""
+    todo = [c for c in checked if c.body is not None]
+    if not todo:
+        return None
+    batch = Batch(session, user)
+    residents = {c.body.get("resident_id") for c in todo} - {None}
+    households = {c.body.get("household_id") for c in todo} - {None}
+    for chunk in _chunks(residents):
+        batch.preload(set(chunk), set())
+    for chunk in _chunks(households):
+        batch.preload(set(), set(chunk))
+    dialect = session.get_bind().dialect
+    change_table = SyncChange.__table__
+    # What every row of this push shares, converted once.
+    same = {"device_id": device_id, "created_at": now, "updated_at": now}
+    fixed_envelope = convert(dialect, SRT, same)
+    fixed_change = convert(dialect, change_table, {
+        "device_id": device_id, "committed_at": now, "user_id": user.id, "entity": "record",
+        "op": "upsert", "version": 1, "superseded": False, "status": "accepted"})
+    for c in todo:
+        try:
+            row = prepare_record(batch, dict(c.body), device_id, now)
+        except (ApiError, ValidationError):
+            continue
+        here = batch.current_village(row)
+        if here != row["village_id"]:
+            continue  # a resident who has moved: evictions too, the ordinary way
+        op = c.op
+        change = {"seq": 0, "entity": "record", "entity_id": row["id"], "village_id": here,
+                  "op": "upsert", "version": 1, "payload": dumps(row), "superseded": False,
+                  "op_id": op["op_id"], "device_id": device_id,
+                  "device_counter": op["device_counter"], "base_version": op["base_version"],
+                  "user_id": user.id, "status": "accepted", "committed_at": now}
+        c.staged = Staged(
+            row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
+            batch.households.get(row["household_id"]) if row.get("household_id") else None,
+            processed(dialect, SRT, row, fixed_envelope),
+            processed(dialect, RECORD_CLASSES[row["kind"]].__table__, row),
+            processed(dialect, change_table, change, fixed_change))
+    return frozenset(batch.villages)
+
+
+def preflight(raw_ops: list[Any]) -> list[Checked]:
+    """Validate every op's envelope, and every new record's body, without the database."""
+    out = []
+    for raw in raw_ops:
+        try:
+            op = _load_envelope(raw)
+        except ValidationError as e:
+            out.append(Checked(error=e))
+            continue
+        checked = Checked(op=op)
+        if op["entity"] == "record" and op["action"] == "create":
+            try:
+                checked.body = record_body(op)
+            except ValidationError as e:
+                checked.body_error = e
+        out.append(checked)
+    return out
+
+
+def record_body(op: dict) -> dict[str, Any]:
+    """A record op's body, validated by its kind's schema; the op's device time becomes
+    `device_created_at` when the body has none."""
+    body = {**op["data"], "id": str(op["id"])}
+    if op.get("device_time") and "device_created_at" not in body:
+        body["device_created_at"] = jsonable(op["device_time"])
+    return load_record(body)
+
+
+def _chunks(ids: set, size: int = 500):
+    """IN lists in slices (SQLite limits bound parameters)."""
+    items = list(ids)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
