@@ -28,9 +28,27 @@ def _counted(*columns, township_id: int):
         Resident.status == "active")
 
 
+def stale(session: Session, township_id: int, village_id: int | None = None
+          ) -> list[dict[str, Any]]:
+    """Active cards of residents who are no longer counted (died, moved out, lost to
+    follow-up): the card still opens their record at a door, so the township revokes it.
+    Newest status first; personal data is the caller's to mask."""
+    stmt = select(ResidentCard, Resident.name, Resident.status, Resident.village_id) \
+        .join(Resident, Resident.id == ResidentCard.resident_id) \
+        .join(Village, Village.id == Resident.village_id) \
+        .where(Village.township_id == township_id, ResidentCard.status == "active",
+               Resident.deleted_at.is_(None), Resident.status != "active") \
+        .order_by(Resident.village_id, Resident.name)
+    if village_id is not None:
+        stmt = stmt.where(Resident.village_id == village_id)
+    return [{"card": card, "name": name, "status": state, "village_id": vid}
+            for card, name, state, vid in session.execute(stmt)]
+
+
 def villages(session: Session, township_id: int) -> list[dict[str, Any]]:
     """Each village of the township: residents, with an active card, without one (and of
-    those, whose last card was revoked and not replaced), revoked cards."""
+    those, whose last card was revoked and not replaced), revoked cards, and active cards
+    still held by residents who died or moved out (`stale`)."""
     counted = _counted(Resident.id, Resident.village_id, township_id=township_id).subquery()
     residents = dict(session.execute(select(counted.c.village_id, func.count())
                                      .group_by(counted.c.village_id)).all())
@@ -49,9 +67,11 @@ def villages(session: Session, township_id: int) -> list[dict[str, Any]]:
             lost[village_id].add(resident_id)
     rows = session.execute(select(Village.id, Village.name).where(
         Village.township_id == township_id).order_by(Village.code)).all()
+    held = Counter(s["village_id"] for s in stale(session, township_id))
     return [{"id": vid, "name": name, "residents": residents.get(vid, 0),
              "active": active[vid], "none": residents.get(vid, 0) - active[vid],
-             "lost_unreplaced": len(lost[vid] - holders), "revoked": revoked[vid]}
+             "lost_unreplaced": len(lost[vid] - holders), "revoked": revoked[vid],
+             "stale": held[vid]}
             for vid, name in rows]
 
 

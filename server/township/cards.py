@@ -79,6 +79,7 @@ def _village_page(village: Village, name: str | None = None):
     return render_template(
         "township/village_cards.html", village=village, summary=summary, shown=shown,
         rows=rows[:status.LIST_LIMIT], total=len(rows), name=name or "",
+        stale=status.stale(db.session, g.user.township_id, village.id),
         days=status.issue_days(db.session, village.id), reasons=REVOKE_REASONS,
         changes=_named(audit.admin_changes(db.session, g.user.township_id,
                                            f"card:village:{village.id}:", 10)))

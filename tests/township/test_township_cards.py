@@ -294,3 +294,32 @@ def test_english(client, village):
     html = client.get(f"/township/cards/villages/{village['village_1']}?lang=en") \
         .get_data(as_text=True)
     assert "Issue cards to residents without one" in html and "Revoke and reissue" not in html
+
+
+def test_cards_of_residents_who_left_are_listed_and_revoked(client, app, village):
+    """A card issued before its holder moved out still opens the record at a door: the
+    overview counts it, the village page lists it with a revoke button, and revoking it
+    is audited like any other revoke."""
+    page_login(client, "staff_a")
+    with app.app_context():
+        leaver = db.session.scalar(db.select(Resident).filter_by(name="张小明"))
+        leaver_id = leaver.id
+    assert post(client, f"/township/cards/residents/{leaver_id}/issue").status_code == 303
+    [card] = cards_of(app, resident_id=leaver_id, status="active")
+    html = client.get(f"/township/cards/villages/{village['village_1']}").get_data(as_text=True)
+    assert "仍持有效卡" not in html  # nobody has left yet
+    with app.app_context():
+        db.session.get(Resident, leaver_id).status = "moved_out"
+        db.session.commit()
+    overview = client.get("/township/cards").get_data(as_text=True)
+    assert "已故/迁出仍持卡" in overview
+    html = client.get(f"/township/cards/villages/{village['village_1']}").get_data(as_text=True)
+    assert "仍持有效卡 (1)" in html and "张小明" in html and "已迁出" in html
+    assert f"/township/cards/{card.id}/revoke" in html
+    r = post(client, f"/township/cards/{card.id}/revoke", reason="other", note="已迁出")
+    assert r.status_code == 303
+    assert [c.status for c in cards_of(app, id=card.id)] == ["revoked"]
+    assert logged(app)[-1] == (
+        f"card:village:{village['village_1']}:resident:{leaver_id}", "revoke")
+    html = client.get(f"/township/cards/villages/{village['village_1']}").get_data(as_text=True)
+    assert "仍持有效卡" not in html
