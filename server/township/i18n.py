@@ -225,7 +225,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "card_h_residents": ("在册", "Residents"),
     "card_h_active": ("有卡", "Card"),
     "card_h_lost": ("挂失未补", "Revoked, not replaced"),
-    "card_h_stale": ("已故/迁出仍持卡", "Held by the dead or moved"),
+    "card_h_stale": ("应作废", "To revoke"),
     "card_stale_title": ("已故、迁出或失访居民仍持有效卡",
                          "Cards still active for residents who died, moved out or were lost"),
     "card_stale_help": ("这些卡在入户扫码时仍能打开档案,请作废。手机同步后即显示已作废。",

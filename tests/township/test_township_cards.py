@@ -312,7 +312,7 @@ def test_cards_of_residents_who_left_are_listed_and_revoked(client, app, village
         db.session.get(Resident, leaver_id).status = "moved_out"
         db.session.commit()
     overview = client.get("/township/cards").get_data(as_text=True)
-    assert "已故/迁出仍持卡" in overview
+    assert "应作废" in overview
     html = client.get(f"/township/cards/villages/{village['village_1']}").get_data(as_text=True)
     assert "仍持有效卡 (1)" in html and "张小明" in html and "已迁出" in html
     assert f"/township/cards/{card.id}/revoke" in html
