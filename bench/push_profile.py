@@ -166,16 +166,17 @@ def http_rounds(args) -> int:
                         i, residents[i % len(residents)], dt.date(2026, 11, 23)))
                 a = sb.run_anchor_bench(home, args.n, f"http://127.0.0.1:{anchor_port}",
                                         f"http://127.0.0.1:{anchor_port}")
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), time.process_time()
                 stats = phone.sync()
                 mine = time.perf_counter() - t
+                cpu = time.process_time() - cpu
                 assert stats["pushed"] == args.n and not stats["rejected"], stats
                 ours.append(args.n / mine)
                 theirs.append(args.n / a["push_s"])
                 ratios.append(a["push_s"] / mine)
                 print(f"round {r + 1}: ours {ours[-1]:,.0f} rec/s ({stats['requests']} "
-                      f"requests), anchor {theirs[-1]:,.0f} rec/s, ratio {ratios[-1]:.2f}",
-                      flush=True)
+                      f"requests, client CPU {1e6 * cpu / args.n:.0f} µs/record), anchor "
+                      f"{theirs[-1]:,.0f} rec/s, ratio {ratios[-1]:.2f}", flush=True)
             print(f"median: ours {statistics.median(ours):,.0f} rec/s, anchor "
                   f"{statistics.median(theirs):,.0f} rec/s, ratio {statistics.median(ratios):.2f}")
         finally:
