@@ -17,7 +17,7 @@ from server.models import ResidentCard, Township, Village
 from server.models.cards import REVOKE_REASONS
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Choice, Int, Str
-from server.services import people
+from server.services import audit, people
 from server.services.serialize import jsonable
 
 bp = Blueprint("cards", __name__, url_prefix="/api")
@@ -65,7 +65,15 @@ def lookup():
 @staff_required
 def issue(resident_id: uuid.UUID):
     """Issue a card to a resident, or reissue one (the old card stops working)."""
-    card = service.issue(db.session, g.user, resident_id, load(IssueSchema())["reason"])
+    reason = load(IssueSchema())["reason"]
+    resident = people.get_resident(db.session, g.user, resident_id)
+    old = next((c.id for c in resident.cards if c.status == "active"), None)
+    card = service.issue(db.session, g.user, resident_id, reason)
+    audit.record_change(
+        db.session, g.user, f"card:village:{resident.village_id}:resident:{resident_id}",
+        "reissue" if old else "issue",
+        before={"card_id": old, "revoke_reason": reason} if old else None,
+        after={"card_id": card.id})
     db.session.commit()
     return jsonify(card_dict(card)), 201
 
@@ -82,7 +90,15 @@ def resident_cards(resident_id: uuid.UUID):
 @staff_required
 def revoke(card_id: int):
     """Revoke a lost or damaged card."""
-    card = service.revoke(db.session, g.user, card_id, load(RevokeSchema())["reason"])
+    reason = load(RevokeSchema())["reason"]
+    before = service.get_card(db.session, g.user, card_id).status
+    card = service.revoke(db.session, g.user, card_id, reason)
+    village_id = card.resident.village_id if card.resident else None
+    audit.record_change(
+        db.session, g.user, f"card:village:{village_id}:resident:{card.resident_id}"
+        if village_id else f"card:blank:{card.batch}", "revoke",
+        before={"card_id": card.id, "status": before},
+        after={"card_id": card.id, "status": "revoked", "reason": reason})
     db.session.commit()
     return jsonify(card_dict(card))
 
@@ -92,6 +108,8 @@ def revoke(card_id: int):
 def blank():
     """A batch of blank cards to pre-print and link at the door."""
     batch, cards = service.make_blank(db.session, g.user, load(BlankSchema())["count"])
+    audit.record_change(db.session, g.user, f"card:blank:{batch}", "make_blank",
+                        after={"count": len(cards)})
     db.session.commit()
     return jsonify({"batch": batch, "cards": [card_dict(c) for c in cards]}), 201
 
@@ -101,6 +119,9 @@ def blank():
 def issue_missing(village_id: int):
     """Issue a card to every resident of the village who has none."""
     issued = service.issue_missing(db.session, g.user, village_id)
+    if issued:
+        audit.record_change(db.session, g.user, f"card:village:{village_id}:all",
+                            "issue_missing", after={"issued": issued})
     db.session.commit()
     return jsonify({"issued": issued})
 
