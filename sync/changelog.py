@@ -19,6 +19,20 @@ from server.models import SyncChange, SyncCounter
 from server.services.bulk import bulk_insert, insert_processed
 
 
+def change_row(seq: int, entity: str, entity_id: uuid.UUID, village_id: int, op: str,
+               version: int, payload: str, committed_at: dt.datetime, *, status: str,
+               op_id: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
+               device_counter: int | None = None, base_version: int | None = None,
+               user_id: int | None = None) -> dict[str, Any]:
+    """One `sync_changes` row, every column (for `Writer` and for `sync.prepare.stage`,
+    which builds new records' rows before the lock and sets `seq` under it)."""
+    return {"seq": seq, "entity": entity, "entity_id": entity_id, "village_id": village_id,
+            "op": op, "version": version, "payload": payload, "superseded": False,
+            "op_id": op_id, "device_id": device_id, "device_counter": device_counter,
+            "base_version": base_version, "user_id": user_id, "status": status,
+            "committed_at": committed_at}
+
+
 class Writer:
     """Hands out seqs and appends change rows for one transaction.
 
@@ -55,14 +69,11 @@ class Writer:
                 .values(superseded=True)
             )
         self.last += 1
-        self.rows.append({
-            "seq": self.last, "entity": entity, "entity_id": entity_id,
-            "village_id": village_id, "op": op, "version": version,
-            "payload": payload if isinstance(payload, str) else dumps(payload),
-            "superseded": False, "op_id": op_id, "device_id": device_id,
-            "device_counter": device_counter, "base_version": base_version,
-            "user_id": user_id, "status": status, "committed_at": self.now,
-        })
+        self.rows.append(change_row(
+            self.last, entity, entity_id, village_id, op, version,
+            payload if isinstance(payload, str) else dumps(payload), self.now, status=status,
+            op_id=op_id, device_id=device_id, device_counter=device_counter,
+            base_version=base_version, user_id=user_id))
         if op_id is not None:
             self.seq_of_op[op_id] = self.last
         self.logged.append({"status": status if op_id is not None else "server"})

@@ -20,7 +20,7 @@ from server.schemas.records import load_record
 from server.services.bulk import convert, processed
 from server.services.records import Batch, prepare_record
 from server.services.serialize import jsonable
-from sync.changelog import dumps
+from sync.changelog import change_row, dumps
 from sync.protocol import OpEnvelope
 
 SRT = ServiceRecord.__table__
@@ -68,10 +68,7 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
     batch = Batch(session, user)
     residents = {c.body.get("resident_id") for c in todo} - {None}
     households = {c.body.get("household_id") for c in todo} - {None}
-    for chunk in _chunks(residents):
-        batch.preload(set(chunk), set())
-    for chunk in _chunks(households):
-        batch.preload(set(), set(chunk))
+    batch.preload(residents, households)
     dialect = session.get_bind().dialect
     change_table = SyncChange.__table__
     # What every row of this push shares, converted once.
@@ -89,11 +86,10 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
         if here != row["village_id"]:
             continue  # a resident who has moved: evictions too, the ordinary way
         op = c.op
-        change = {"seq": 0, "entity": "record", "entity_id": row["id"], "village_id": here,
-                  "op": "upsert", "version": 1, "payload": dumps(row), "superseded": False,
-                  "op_id": op["op_id"], "device_id": device_id,
-                  "device_counter": op["device_counter"], "base_version": op["base_version"],
-                  "user_id": user.id, "status": "accepted", "committed_at": now}
+        change = change_row(0, "record", row["id"], here, "upsert", 1, dumps(row), now,
+                            status="accepted", op_id=op["op_id"], device_id=device_id,
+                            device_counter=op["device_counter"],
+                            base_version=op["base_version"], user_id=user.id)
         c.staged = Staged(
             row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
             batch.households.get(row["household_id"]) if row.get("household_id") else None,
@@ -130,9 +126,3 @@ def record_body(op: dict) -> dict[str, Any]:
         body["device_created_at"] = jsonable(op["device_time"])
     return load_record(body)
 
-
-def _chunks(ids: set, size: int = 500):
-    """IN lists in slices (SQLite limits bound parameters)."""
-    items = list(ids)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

@@ -35,7 +35,7 @@ from server.services.records import Batch, insert_records, prepare_record, publi
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
-from sync.prepare import Checked, Staged, _chunks, preflight, record_body, stage
+from sync.prepare import Checked, Staged, preflight, record_body, stage
 
 SRT = ServiceRecord.__table__
 
@@ -131,10 +131,7 @@ class _Push:
         self.existing_records.update(_uuid(r) for r, in rows_in(
             self.session, "SELECT id FROM service_records WHERE id", ServiceRecord.id,
             record_ids))
-        for chunk in _chunks(residents):
-            self.batch.preload(set(chunk), set())
-        for chunk in _chunks(households):
-            self.batch.preload(set(), set(chunk))
+        self.batch.preload(residents, households)
 
     def apply(self, raw: Any, checked: Checked) -> dict[str, Any]:
         """One op → one result (accepted, duplicate, merged, conflict or rejected)."""

@@ -38,19 +38,20 @@ class Batch:
         self.households: dict[uuid.UUID, int | None] = {}
 
     def preload(self, resident_ids: set[uuid.UUID], household_ids: set[uuid.UUID]) -> None:
-        """Fetch every subject of a push in two queries instead of one per record."""
-        missing = resident_ids - self.residents.keys()
-        if missing:
+        """Fetch every subject of a push in a few queries instead of one per record (IN
+        lists of at most 500: SQLite limits bound parameters)."""
+        missing = list(resident_ids - self.residents.keys())
+        for i in range(0, len(missing), 500):
             for rid, vid, born in self.session.execute(
                 select(Resident.id, Resident.village_id, Resident.birth_date)
-                .where(Resident.id.in_(missing), Resident.deleted_at.is_(None))
+                .where(Resident.id.in_(missing[i:i + 500]), Resident.deleted_at.is_(None))
             ):
                 self.residents[rid] = (vid, born)
-        missing = household_ids - self.households.keys()
-        if missing:
+        missing = list(household_ids - self.households.keys())
+        for i in range(0, len(missing), 500):
             for hid, vid in self.session.execute(
                 select(Household.id, Household.village_id)
-                .where(Household.id.in_(missing), Household.deleted_at.is_(None))
+                .where(Household.id.in_(missing[i:i + 500]), Household.deleted_at.is_(None))
             ):
                 self.households[hid] = vid
 
