@@ -293,13 +293,9 @@ class SyncClient:
                          ) -> None:
         """Store a push-only response's results; the cursor is not moved. With the `ops`
         that were sent, their entity and id need not be read back from the outbox."""
-        sent = counters = None
-        if ops:
-            sent = {o["op_id"]: (o["entity"], o["id"], o["action"]) for o in ops}
-            counters = (ops[0]["device_counter"], ops[-1]["device_counter"])
         self.db.execute("BEGIN")
         try:
-            self._apply_results(response["results"], sent, counters or (0, 0))
+            self._apply_results(response["results"], ops)
             self._set_meta("clock_warning", int(bool(response.get("clock_warning"))))
             self.db.execute("COMMIT")
         except BaseException:
@@ -343,25 +339,12 @@ class SyncClient:
             raise
 
     def _apply_results(self, results: list[dict[str, Any]],
-                       sent: dict[str, tuple[str, str, str]] | None = None,
-                       counters: tuple[int, int] = (0, 0)) -> None:
+                       sent: list[dict[str, Any]] | None = None) -> None:
         """Apply results in order. Runs of plain acknowledgements (no data back, not a
         voiding) go to SQLite as three executemany calls rather than four statements each;
         anything else goes through `_apply_result` in its place in the order."""
-        wanted = [r["op_id"] for r in results if r["status"] != "rejected"]
-        rows: dict[str, tuple[str, str, str]] = {}
-        if sent is not None:  # the ops of this very request: no need to read them back
-            wanted = [o for o in wanted if o in sent]
-            rows = {o: sent[o] for o in wanted}
-            still = {o for o, in self.db.execute(
-                "SELECT op_id FROM outbox WHERE counter BETWEEN ? AND ?", counters)}
-            rows = {o: v for o, v in rows.items() if o in still}
-            wanted = []
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
-            rows.update((o, (e, eid, a)) for o, e, eid, a in self.db.execute(
-                "SELECT op_id, entity, id, action FROM outbox WHERE op_id IN "
-                f"({','.join('?' * len(chunk))})", chunk))
+        rows = self._outbox_rows([r["op_id"] for r in results if r["status"] != "rejected"],
+                                 sent)
         run: list[tuple[dict[str, Any], tuple[str, str, str]]] = []
         for result in results:
             row = rows.get(result["op_id"])
@@ -373,6 +356,24 @@ class SyncClient:
             run = []
             self._apply_result(result)
         self._acknowledge(run)
+
+    def _outbox_rows(self, op_ids: list[str], sent: list[dict[str, Any]] | None
+                     ) -> dict[str, tuple[str, str, str]]:
+        """(entity, id, action) of each of `op_ids` still in the outbox. With the ops a
+        request `sent` (in outbox order), only which are still there is read back."""
+        if sent:
+            still = {o for o, in self.db.execute(
+                "SELECT op_id FROM outbox WHERE counter BETWEEN ? AND ?",
+                (sent[0]["device_counter"], sent[-1]["device_counter"]))}
+            return {o["op_id"]: (o["entity"], o["id"], o["action"]) for o in sent
+                    if o["op_id"] in still}
+        rows: dict[str, tuple[str, str, str]] = {}
+        for i in range(0, len(op_ids), 500):
+            chunk = op_ids[i:i + 500]
+            rows.update((o, (e, eid, a)) for o, e, eid, a in self.db.execute(
+                "SELECT op_id, entity, id, action FROM outbox WHERE op_id IN "
+                f"({','.join('?' * len(chunk))})", chunk))
+        return rows
 
     def _acknowledge(self, run: list[tuple[dict[str, Any], tuple[str, str, str]]]) -> None:
         """Exactly what `_apply_result` does for each of `run`, in bulk."""
