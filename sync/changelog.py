@@ -116,13 +116,14 @@ class Writer:
                              .values(value=self.last))
 
 
-# -- SQLite: writers queue in the kernel, not in SQLite's busy handler ----------------------
+# -- SQLite: writers queue on a flock, not in SQLite's busy handler -------------------------
 #
 # On SQLite the counter lock is the database's write lock. A connection that finds it
 # taken retries from SQLite's busy handler, which sleeps 1, 2, 5, 10 ... up to 100 ms between
 # tries: two pushes arriving together would lose tens of milliseconds each hand-over. A
-# writer first takes an exclusive flock on `<database>.writelock`, released when its
-# transaction ends, so the next one is woken the moment the last one commits. It only
+# writer first takes an exclusive flock on `<database>.writelock` (trying every half
+# millisecond, without blocking, so a writer can never wait on it forever), released when
+# its transaction ends: the next one goes within a millisecond of the commit. It only
 # orders waiting: SQLite's own lock still guarantees one writer, and a writer that cannot
 # get the flock within the busy timeout goes ahead without it (docs/adr/0037-push-pipeline.md).
 
