@@ -48,6 +48,10 @@ UTC = dt.UTC
 LATE_STORED = dt.datetime(2026, 2, 1, 3, 0, tzinfo=UTC)
 D = dt.date
 
+# The fixture's two moments: after 2025's periods closed, and after the late record.
+AFTER_CLOSE = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
+AFTER_LATE = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
+
 
 def _resident(town, key, village, name, birth, **kw) -> Resident:
     serial = kw.pop("serial", None)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import metrics_town
 import pytest
+from metrics_town import AFTER_CLOSE, AFTER_LATE
 from sqlalchemy import select
 
 from server.metrics import assessment, dismissals, quality, read
@@ -18,9 +19,6 @@ from server.models import (
     User,
 )
 from server.problems import ApiError
-
-AFTER_CLOSE = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
-AFTER_LATE = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import datetime as dt
 
 import metrics_town
 import pytest
+from metrics_town import AFTER_CLOSE, AFTER_LATE
 from sqlalchemy import select
 
 from server.extensions import db
@@ -18,9 +19,6 @@ from server.metrics.definitions import parse_period
 from server.metrics.population import make_window
 from server.metrics.rollups import recompute_period, recompute_township
 from server.models import MetricPeriod, MetricRollup, Setting
-
-AFTER_CLOSE = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
-AFTER_LATE = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
 
 # indicator: (township, village 1, village 2) as (numerator, denominator)
 YEAR_2025 = {

@@ -13,6 +13,7 @@ from collections import Counter
 
 import metrics_town
 import pytest
+from metrics_town import AFTER_LATE
 from sqlalchemy import select
 
 from server.demo import generate_demo
@@ -24,7 +25,6 @@ FAST_HASH = "pbkdf2:sha256:1000"
 
 # After the late record: 2025 and its quarters and months frozen at their closes (each
 # with its own as_of), January 2026 still running.
-AFTER_LATE = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
 # Mid-December 2025: the running month, quarter and year end on the same day but not at
 # the same period end (ages are taken at the period's end), November in its grace days.
 MID_DECEMBER = dt.datetime(2025, 12, 5, 4, 0, tzinfo=dt.UTC)

@@ -6,6 +6,7 @@ import uuid
 
 import metrics_town
 import pytest
+from metrics_town import AFTER_CLOSE, AFTER_LATE
 from sqlalchemy import select
 
 from server.metrics import assessment, overdue, quality, verification
@@ -17,9 +18,6 @@ from server.models import (
     QualityFlag,
     ResidentCondition,
 )
-
-AFTER_CLOSE = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
-AFTER_LATE = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
 
 
 @pytest.fixture

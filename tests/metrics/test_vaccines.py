@@ -17,6 +17,7 @@ import datetime as dt
 
 import metrics_town
 import pytest
+from metrics_town import AFTER_CLOSE
 from sqlalchemy import select
 
 from server.metrics import vaccines
@@ -24,8 +25,6 @@ from server.metrics.definitions import parse_period
 from server.metrics.population import make_window
 from server.metrics.rollups import recompute_period
 from server.models import MetricRollup, VaccinationCheck
-
-AFTER_CLOSE = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
 
 
 @pytest.fixture
