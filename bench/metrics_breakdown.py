@@ -30,6 +30,7 @@ from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.metrics import compute, overdue, quality, rollups, vaccines  # noqa: E402
 from server.models import MetricPeriod, MetricRollup  # noqa: E402
+from server.township import jobs  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # the bench's clock
 SECONDS: dict[str, float] = defaultdict(float)
@@ -74,7 +75,7 @@ def main() -> None:
     timed(compute, "aggregate_windows")
     timed(compute, "workload_windows")
     timed(vaccines, "add_rollups")
-    for name in ("compute_windows", "quality_counts_windows", "store_period", "count_late",
+    for name in ("compute_windows", "quality_counts_windows", "store_period", "late_counts",
                  "plan_period", "recompute_township"):
         timed(rollups, name)
     timed(quality, "refresh_flags")
@@ -89,9 +90,7 @@ def main() -> None:
         s.execute(delete(MetricPeriod))
         s.commit()
         wall, cpu = time.perf_counter(), time.process_time()
-        quality.refresh_flags(s, township_id, now=NOW)
-        overdue.refresh_overdue(s, township_id, now=NOW)
-        rollups.recompute_township(s, township_id, now=NOW)
+        jobs.refresh_township(s, township_id, now=NOW)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     for label, seconds in sorted(SECONDS.items(), key=lambda item: -item[1]):
         print(f"{seconds:7.2f} s  {label}")

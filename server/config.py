@@ -43,4 +43,6 @@ class Config:
     # Behind a reverse proxy (nginx), how many proxies set X-Forwarded-For/-Proto: without
     # it every caller looks like the proxy, and the per-address login limit hits everyone.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # Connections a township's metrics recompute spreads its queries over (ADR 0038).
+    METRICS_WORKERS = int(os.environ.get("METRICS_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261123"))

@@ -26,4 +26,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()

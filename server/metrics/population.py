@@ -284,7 +284,8 @@ def patients(w: Window | Windows, condition: str):
 
 
 @contextmanager
-def materialized(session: Session, ws: Windows, conditions=("hypertension", "diabetes")):
+def materialized(session: Session, ws: Windows, conditions=("hypertension", "diabetes"),
+                 tag: str = ""):
     """Within the block, the windows, `population(ws)` and `patients(ws, c)` are
     temporary tables built once, not CTEs that every indicator's query rebuilds.
 
@@ -292,8 +293,9 @@ def materialized(session: Session, ws: Windows, conditions=("hypertension", "dia
     for a township of 30,000), read by eight indicators. On PostgreSQL, ANALYZE gives the
     planner the real sizes: it guesses one row for the windows' CTE and a hundredth of the
     population, and picks nested loops that read the records once per window. Pass
-    `conditions=None` for windows that only count records (no population). Dropped on the
-    way out."""
+    `conditions=None` for windows that only count records (no population), and a `tag`
+    to tell apart the tables of several batches on one connection. Dropped on the way
+    out."""
     cte = ws.table
     builds = {"win": lambda: select(cte)}
     if conditions is not None:
@@ -302,7 +304,7 @@ def materialized(session: Session, ws: Windows, conditions=("hypertension", "dia
     made = []
     try:
         for name, build in builds.items():
-            table_name = f"metrics_{name}"
+            table_name = f"metrics_{name}{tag}"
             # A batch that failed on SQLite may have left its tables on this connection.
             session.execute(text(f"DROP TABLE IF EXISTS {table_name}"))
             source = build()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from contextlib import nullcontext
+from collections.abc import Callable
+from contextlib import ExitStack
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from server.clock import now_utc
-from server.metrics import compute, vaccines
+from server.metrics import compute, parallel, vaccines
 from server.metrics.definitions import PERIOD, SUPPORTED, Period, parse_period, periods_of_year
 from server.metrics.population import (
     CST,
@@ -105,39 +106,88 @@ def compute_period(session: Session, w: Window, cache: dict | None = None) -> li
             for (s, sid, ind), (num, den) in sorted(acc.items())]
 
 
-def compute_windows(session: Session, windows: list[Window]) -> dict:
+def compute_windows(session: Session, windows: list[Window], workers: int = 1,
+                    alongside: Callable[[], object] | None = None,
+                    extra: dict[str, Callable] | None = None) -> dict:
     """A cache for `compute_period` holding every window's results, one query per
     indicator for all of them (docs/adr/0026-multi-period-rollups.md).
 
     Windows with the same dates are computed once: year-to-date indicators ignore the
-    period's own start, so a quarter and its last month are one window for them."""
+    period's own start, so a quarter and its last month are one window for them.
+
+    With `workers` > 1 the windows are dealt into that many shares, and each share's
+    queries go to the connections of server/metrics/parallel.py, reading one snapshot
+    of committed data (docs/adr/0038-parallel-recompute.md); a share's temporary tables
+    are built on one connection. `alongside` runs on this session meanwhile (the quality
+    checks: the quality counts are read after it). `extra` queries, `fn(session, batch)`
+    by name, run with the rest; their results are in the cache under their names."""
+    shares = max(1, workers if parallel.can_share(session) else 1)
+    groups: dict[tuple[bool, int], list[Window]] = {}
+    for whole in (False, True) if windows else ():
+        unique = list({w.key(whole): w for w in windows}.values())
+        n = min(shares, len(unique))
+        for i in range(n):  # dealt in turn, so each share has early and late windows
+            groups[(whole, i)] = unique[i::n]
+    tasks = [parallel.Task((group, i.key), group,
+                           lambda s, batch, group=group, name=i.key:
+                           compute.aggregate_windows(s, batch.windows(group), name))
+             for group in groups for i in SUPPORTED if (i.window == PERIOD) == group[0]]
+    tasks += [parallel.Task((group, "workload"), group, lambda s, batch, group=group:
+                            compute.workload_windows(s, batch.windows(group)))
+              for group in groups if group[0]]
+    tasks += [parallel.Task((None, name), None, fn) for name, fn in (extra or {}).items()]
+    tasks.sort(key=lambda t: -COST.get(t.key[1], 0.005) * (1 if t.group is None
+                                                            else len(groups[t.group])))
+    results = parallel.run_tasks(session, tasks, workers,
+                                 lambda s, stack: _Batch(s, stack, groups), alongside)
+    for group, windows_ in groups.items():  # after `alongside`: the flags as it left them
+        if group[0]:
+            results[(group, "quality")] = quality_counts_windows(session, Windows(windows_))
     cache: dict = {}
-    if windows and windows[0].sql.pg:
-        # For this transaction only. The batch's queries are many and each takes well
-        # under a second: JIT-compiling them (PostgreSQL does above a cost estimate that
-        # the windows' joins always pass) took 0.4 s a query, and starting parallel
-        # workers up to as much on a busy 2-core server. Its sorts and hashes hold a
-        # window's worth of rows per resident; at the default 4 MB they spill to disk.
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-    for whole_period in (False, True):
-        unique = list({w.key(whole_period): w for w in windows}.values())
-        if not unique:
+    for (group, name), by_wid in results.items():
+        if group is None:
+            cache[name] = by_wid
             continue
-        ws = Windows(unique)
-        names = [i.key for i in SUPPORTED if (i.window == PERIOD) == whole_period]
-        tables = len(unique) >= MATERIALIZE_FROM
-        with (materialized(session, ws, None if whole_period else ("hypertension", "diabetes"))
-              if tables else nullcontext()):
-            results = [(n, compute.aggregate_windows(session, ws, n)) for n in names]
-            if whole_period:
-                results += [("workload", compute.workload_windows(session, ws)),
-                            ("quality", quality_counts_windows(session, ws))]
-        for name, by_wid in results:
-            for wid, w in enumerate(unique):
-                cache[(name, w.key(whole_period))] = by_wid[wid]
+        for wid, w in enumerate(groups[group]):
+            cache[(name, w.key(group[0]))] = by_wid[wid]
     return cache
+
+
+# Seconds per window each query took in a township's backfill (bench/metrics_breakdown.py,
+# SQLite, 2026-11, 24 windows): the parallel batch starts the longest first so that the
+# connections finish together. Unlisted ones took under 0.01 s a window.
+COST = {"household_visits": 0.07, "workload": 0.055, "htn_control": 0.05,
+        "record_use": 0.045, "edu_reach": 0.04, "htn_standard": 0.03, "late": 0.6}  # late: in all
+
+
+class _Batch:
+    """One connection's part of a batch: each share of windows as Windows, with its
+    temporary tables built the first time one of its queries runs here."""
+
+    def __init__(self, session: Session, stack: ExitStack, groups: dict):
+        self.session, self.stack, self.groups = session, stack, groups
+        self.made: dict = {}
+        if session.get_bind().dialect.name == "postgresql":
+            # For this transaction only. The batch's queries are many and each takes well
+            # under a second: JIT-compiling them (PostgreSQL does above a cost estimate
+            # that the windows' joins always pass) took 0.4 s a query, and starting
+            # parallel workers up to as much on a busy 2-core server. Its sorts and hashes
+            # hold a window's worth of rows per resident; at the default 4 MB they spill.
+            session.execute(text("SET LOCAL jit = off"))
+            session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+    def windows(self, group: tuple[bool, int]) -> Windows:
+        """A share's Windows, with temporary tables when it has enough windows."""
+        if group not in self.made:
+            whole, share = group[0], self.groups[group]
+            ws = Windows(share)
+            if len(share) >= MATERIALIZE_FROM:
+                self.stack.enter_context(materialized(
+                    self.session, ws, None if whole else ("hypertension", "diabetes"),
+                    tag=f"_{int(whole)}_{group[1]}"))
+            self.made[group] = ws
+        return self.made[group]
 
 
 def _apply_population(w: Window, acc: dict) -> None:
@@ -226,23 +276,43 @@ def recompute_period(session: Session, township_id: int, key: str, *, now: dt.da
     return store_period(session, w, compute_period(session, w, cache), user_id, freeze)
 
 
-def count_late(session: Session, township_id: int) -> None:
-    """Refresh each frozen period's count of records stored after it closed."""
+def late_counts(session: Session, township_id: int, as_of_by_period: dict[str, dt.datetime]) \
+        -> dict[str, int]:
+    """{period: records of the period's dates stored after its as_of (its close)}."""
+    if not as_of_by_period:
+        return {}
     sr = ServiceRecord.__table__.c
-    frozen = list(session.scalars(select(MetricPeriod).where(
-        MetricPeriod.township_id == township_id, MetricPeriod.frozen_at.is_not(None))))
-    if not frozen:
-        return
-    w = make_window(session, township_id, parse_period(frozen[0].period), now_utc())
-    for mp in frozen:
-        p = parse_period(mp.period)
+    w = make_window(session, township_id, parse_period(next(iter(as_of_by_period))), now_utc())
+    counts = {}
+    for key, as_of in as_of_by_period.items():
+        p = parse_period(key)
         # Every kind, named, so the (village, kind, date) index reads the period's dates
         # only; without it a county-sized table was read whole for each period (1.8 s a
         # township).
-        mp.late_records = session.scalar(
+        counts[key] = session.scalar(
             select(func.count()).select_from(ServiceRecord.__table__)
             .where(sr.kind.in_(list(RECORD_CLASSES)), sr.service_date >= p.start,
-                   sr.service_date <= p.end, sr.created_at > mp.as_of, live_records(w))) or 0
+                   sr.service_date <= p.end, sr.created_at > as_of, live_records(w))) or 0
+    return counts
+
+
+def _frozen(session: Session, township_id: int) -> dict[str, dt.datetime]:
+    """{period: as_of} of the township's frozen periods."""
+    return dict(session.execute(select(MetricPeriod.period, MetricPeriod.as_of).where(
+        MetricPeriod.township_id == township_id, MetricPeriod.frozen_at.is_not(None))).all())
+
+
+def _store_late(session: Session, township_id: int, counts: dict[str, int]) -> None:
+    for key, n in counts.items():
+        session.execute(update(MetricPeriod).where(MetricPeriod.township_id == township_id,
+                                                   MetricPeriod.period == key)
+                        .values(late_records=n))
+
+
+def count_late(session: Session, township_id: int) -> None:
+    """Refresh each frozen period's count of records stored after it closed."""
+    _store_late(session, township_id, late_counts(session, township_id,
+                                                  _frozen(session, township_id)))
 
 
 def open_periods(today: dt.date) -> list[str]:
@@ -253,20 +323,31 @@ def open_periods(today: dt.date) -> list[str]:
 
 
 def recompute_township(session: Session, township_id: int, now: dt.datetime | None = None,
-                       user_id: int | None = None) -> dict:
-    """The nightly job for one township (and the admin's "recompute now")."""
+                       user_id: int | None = None, workers: int | None = None,
+                       alongside: Callable[[], object] | None = None) -> dict:
+    """The nightly job for one township (and the admin's "recompute now").
+
+    Commits the session first: the batch's queries run on `workers` connections of
+    their own (default: the app's METRICS_WORKERS), which see committed data only.
+    `alongside` runs on this session while they do (see compute_windows)."""
     now = now or now_utc()
+    workers = parallel.default_workers() if workers is None else workers
+    session.commit()
     today = now.astimezone(CST).date()
     planned = {key: plan_period(session, township_id, key, now)
                for key in open_periods(today)}
     todo = {k: p for k, p in planned.items() if not isinstance(p, MetricPeriod)}
+    # Late records of every period frozen by the end of this run, counted with the rest.
+    late_of = {**_frozen(session, township_id),
+               **{k: w.as_of for k, (w, freeze) in todo.items() if freeze}}
     # Every period still open in one pass per indicator, then stored period by period.
-    cache = compute_windows(session, [w for w, _ in todo.values()])
+    cache = compute_windows(session, [w for w, _ in todo.values()], workers, alongside,
+                            extra={"late": lambda s, _: late_counts(s, township_id, late_of)})
     for w, freeze in todo.values():
         store_period(session, w, compute_period(session, w, cache), user_id, freeze)
     done = list(todo)
     skipped = [k for k in planned if k not in todo]
-    count_late(session, township_id)
+    _store_late(session, township_id, cache["late"])
     session.commit()
     return {"computed": done, "frozen_skipped": skipped}
 

@@ -6,6 +6,7 @@ recompute takes seconds (docs/benchmarks.md), so a queue would only add a moving
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -17,13 +18,22 @@ from server.metrics import overdue, quality, rollups
 log = logging.getLogger("server.township.jobs")
 
 
-def refresh_township(session: Session, township_id: int, user_id: int | None = None) -> dict:
-    """Quality checks, then overdue lists, then rollups (which read the checks' counts)."""
+def refresh_township(session: Session, township_id: int, user_id: int | None = None,
+                     now: dt.datetime | None = None, workers: int | None = None) -> dict:
+    """Quality checks and overdue lists, then rollups (which read the checks' counts).
+
+    The checks are written on this session while the rollups' queries run on their own
+    connections (server/metrics/parallel.py): neither reads what the other writes."""
     started = time.perf_counter()
-    flags = quality.refresh_flags(session, township_id)
-    late = overdue.refresh_overdue(session, township_id)
-    summary = rollups.recompute_township(session, township_id, user_id=user_id)
-    summary.update(flags=sum(flags.values()), overdue=late,
+    done: dict = {}
+
+    def checks() -> None:
+        done["flags"] = quality.refresh_flags(session, township_id, now=now)
+        done["overdue"] = overdue.refresh_overdue(session, township_id, now=now)
+
+    summary = rollups.recompute_township(session, township_id, now=now, user_id=user_id,
+                                         workers=workers, alongside=checks)
+    summary.update(flags=sum(done["flags"].values()), overdue=done["overdue"],
                    seconds=time.perf_counter() - started)
     return summary
 

@@ -2,9 +2,11 @@
 
 `recompute_township` computes all the periods it must (33 in a backfill) with one query
 per indicator over a `win` table of windows (docs/adr/0026-multi-period-rollups.md);
-`recompute_period` and the drill-down compute one window alone. These tests compare the
-two on the hand-made fixture township and on the demo township, on whichever database
-the run uses (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+`recompute_period` and the drill-down compute one window alone; with several workers
+the batch's queries are spread over connections (docs/adr/0038-parallel-recompute.md).
+These tests compare the three on the hand-made fixture township and on the demo
+township, on whichever database the run uses (SQLite, or PostgreSQL with
+TEST_DATABASE_URL).
 """
 from __future__ import annotations
 
@@ -45,10 +47,14 @@ def assert_same_rollups(session, township_id: int, now: dt.datetime) -> int:
     windows = planned_windows(session, township_id, now)
     assert windows
     cache = rollups.compute_windows(session, windows)
+    session.commit()  # the connections of a parallel batch see committed data only
+    # Three connections: shares of unequal size, and some connection runs two shares.
+    spread = rollups.compute_windows(session, windows, workers=3)
     for w in windows:
         one_by_one = rollups.compute_period(session, w)
         batch = rollups.compute_period(session, w, cache)
         assert batch == one_by_one, w.period.key
+        assert rollups.compute_period(session, w, spread) == one_by_one, w.period.key
     return len(windows)
 
 
