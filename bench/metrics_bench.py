@@ -235,6 +235,7 @@ def main() -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.db, "TESTING": True,
                       "SECRET_KEY": "bench"})
     from server.metrics import overdue, quality, rollups
+    from server.township import jobs
 
     with app.app_context():
         s = db.session
@@ -273,9 +274,7 @@ def main() -> None:
         def full():
             wipe()
             for tid in townships:
-                quality.refresh_flags(s, tid, now=NOW)
-                overdue.refresh_overdue(s, tid, now=NOW)
-                rollups.recompute_township(s, tid, now=NOW)
+                jobs.refresh_township(s, tid, now=NOW)
 
         def full_per_period():
             wipe()
@@ -290,9 +289,7 @@ def main() -> None:
 
         def nightly():
             for tid in townships:
-                quality.refresh_flags(s, tid, now=NOW)
-                overdue.refresh_overdue(s, tid, now=NOW)
-                rollups.recompute_township(s, tid, now=NOW)
+                jobs.refresh_township(s, tid, now=NOW)
 
         runs = [("full recompute (checks, overdue, all 33 periods of 2025-2026)", full)]
         if args.per_period:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.clock import now_utc
 from server.metrics.definitions import parse_period, years_before
 from server.metrics.population import CST, live_records, make_window
+from server.metrics.sql import batch_settings
 from server.models import (
     DiabetesFollowUp,
     HypertensionFollowUp,
@@ -66,6 +67,7 @@ def _select(session: Session, township_id: int, condition: str, now: dt.datetime
 def refresh_overdue(session: Session, township_id: int, now: dt.datetime | None = None) -> int:
     """Rewrite the township's overdue list; return how many patients are on it."""
     now = now or now_utc()
+    batch_settings(session)
     session.execute(delete(OverduePatient).where(OverduePatient.township_id == township_id))
     for condition in FORMS:
         session.execute(insert(OverduePatient).from_select(

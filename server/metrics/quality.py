@@ -15,6 +15,7 @@ from server.clock import now_utc
 from server.metrics import dismissals
 from server.metrics.definitions import parse_period, years_before
 from server.metrics.population import CST, Window, live_records, make_window, village_doctor
+from server.metrics.sql import batch_settings
 from server.models import (
     DiabetesFollowUp,
     ElderlyHealthCheck,
@@ -233,6 +234,7 @@ def refresh_flags(session: Session, township_id: int, now: dt.datetime | None = 
                identical_readings(w, int(cfg.get("identical_readings", 3))),
                burst(w, int(cfg.get("burst_count", 10)), int(cfg.get("burst_minutes", 30))),
                dead_records(w, int(cfg.get("dead_record_days", 365)))]
+    batch_settings(session)
     session.execute(delete(QualityFlag).where(QualityFlag.township_id == township_id))
     for stmt in selects:
         session.execute(insert(QualityFlag).from_select(COLUMNS, stmt))

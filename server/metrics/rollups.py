@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.clock import now_utc
@@ -26,6 +26,7 @@ from server.metrics.population import (
     make_window,
     materialized,
 )
+from server.metrics.sql import batch_settings
 from server.models import (
     RECORD_CLASSES,
     MetricPeriod,
@@ -154,10 +155,11 @@ def compute_windows(session: Session, windows: list[Window], workers: int = 1,
 
 
 # Seconds per window each query took in a township's backfill (bench/metrics_breakdown.py,
-# SQLite, 2026-11, 24 windows): the parallel batch starts the longest first so that the
-# connections finish together. Unlisted ones took under 0.01 s a window.
+# SQLite, 2026-11, 24 windows; "late" is the late-record counts of all periods together):
+# the parallel batch starts the longest first so that the connections finish together.
+# Unlisted ones took under 0.01 s a window.
 COST = {"household_visits": 0.07, "workload": 0.055, "htn_control": 0.05,
-        "record_use": 0.045, "edu_reach": 0.04, "htn_standard": 0.03, "late": 0.6}  # late: in all
+        "record_use": 0.045, "edu_reach": 0.04, "htn_standard": 0.03, "late": 0.6}
 
 
 class _Batch:
@@ -167,15 +169,7 @@ class _Batch:
     def __init__(self, session: Session, stack: ExitStack, groups: dict):
         self.session, self.stack, self.groups = session, stack, groups
         self.made: dict = {}
-        if session.get_bind().dialect.name == "postgresql":
-            # For this transaction only. The batch's queries are many and each takes well
-            # under a second: JIT-compiling them (PostgreSQL does above a cost estimate
-            # that the windows' joins always pass) took 0.4 s a query, and starting
-            # parallel workers up to as much on a busy 2-core server. Its sorts and hashes
-            # hold a window's worth of rows per resident; at the default 4 MB they spill.
-            session.execute(text("SET LOCAL jit = off"))
-            session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-            session.execute(text("SET LOCAL work_mem = '64MB'"))
+        batch_settings(session)
 
     def windows(self, group: tuple[bool, int]) -> Windows:
         """A share's Windows, with temporary tables when it has enough windows."""
