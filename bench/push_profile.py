@@ -148,7 +148,7 @@ def http_rounds(args) -> int:
         procs = sb.Processes(workdir)
         try:
             port, anchor_port = sb.free_port(), sb.free_port()
-            procs.start("gunicorn", [str(sb.VENV_BIN / "gunicorn"), "--workers",
+            master = procs.start("gunicorn", [str(sb.VENV_BIN / "gunicorn"), "--workers",
                                      str(sb.WORKERS), "--bind", f"127.0.0.1:{port}",
                                      "--log-level", "warning", "--timeout", "300",
                                      "server:create_app()"], port, cwd=ROOT, env=env)
@@ -166,22 +166,39 @@ def http_rounds(args) -> int:
                         i, residents[i % len(residents)], dt.date(2026, 11, 23)))
                 a = sb.run_anchor_bench(home, args.n, f"http://127.0.0.1:{anchor_port}",
                                         f"http://127.0.0.1:{anchor_port}")
-                t, cpu = time.perf_counter(), time.process_time()
+                t, cpu, server = time.perf_counter(), time.process_time(), _cpu_of(master.pid)
                 stats = phone.sync()
                 mine = time.perf_counter() - t
                 cpu = time.process_time() - cpu
+                server = _cpu_of(master.pid) - server
                 assert stats["pushed"] == args.n and not stats["rejected"], stats
                 ours.append(args.n / mine)
                 theirs.append(args.n / a["push_s"])
                 ratios.append(a["push_s"] / mine)
                 print(f"round {r + 1}: ours {ours[-1]:,.0f} rec/s ({stats['requests']} "
-                      f"requests, client CPU {1e6 * cpu / args.n:.0f} µs/record), anchor "
+                      f"requests, CPU per record: client {1e6 * cpu / args.n:.0f} µs, server "
+                      f"{1e6 * server / args.n:.0f} µs), anchor "
                       f"{theirs[-1]:,.0f} rec/s, ratio {ratios[-1]:.2f}", flush=True)
             print(f"median: ours {statistics.median(ours):,.0f} rec/s, anchor "
                   f"{statistics.median(theirs):,.0f} rec/s, ratio {statistics.median(ratios):.2f}")
         finally:
             procs.stop_all()
     return 0
+
+
+def _cpu_of(master: int) -> float:
+    """CPU seconds used so far by the gunicorn workers (the master's children)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 if __name__ == "__main__":
