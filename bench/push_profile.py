@@ -4,6 +4,7 @@
     .venv/bin/python bench/push_profile.py              # timings: client, server, total
     .venv/bin/python bench/push_profile.py --profile    # plus cProfile of the server side
     .venv/bin/python bench/push_profile.py --http       # real gunicorn + the anchor, paired
+    .venv/bin/python bench/push_profile.py --phases     # CPU per step of the server's work
 
 A fresh SQLite file (migrated, demo township), one phone of doctor01 enrolled through the
 Flask test client, 10,000 hypertension follow-ups (the anchor's fields) in its outbox, then
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import gc
 import io
 import pstats
 import sys
@@ -64,9 +66,12 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--http", action="store_true")
+    parser.add_argument("--phases", action="store_true",
+                        help="thread CPU time per step of the server's work, last round")
     args = parser.parse_args()
     if args.http:
         return http_rounds(args)
+    phases = time_phases() if args.phases else None
 
     from flask_migrate import upgrade
 
@@ -99,6 +104,10 @@ def main() -> int:
                     i, residents[i % len(residents)], today))
             transport.server_s, transport.requests = 0.0, 0
             transport.profiler = profiler if r == args.rounds - 1 else None
+            gc.collect()
+            gc.freeze()  # as gunicorn.conf.py does once a worker has loaded
+            if phases is not None:
+                phases.clear()
             t = time.perf_counter()
             stats = phone.sync()
             total = time.perf_counter() - t
@@ -113,6 +122,10 @@ def main() -> int:
         print(f"median: total {total:.3f} s ({1e6 * total / args.n:.0f} µs/record), server "
               f"{1e6 * server / args.n:.0f} µs/record, client {1e6 * client / args.n:.0f} "
               f"µs/record")
+        if phases is not None:
+            print("thread CPU per record, last round (steps nest: the first holds the rest):")
+            for label, seconds in sorted(phases.items(), key=lambda kv: -kv[1]):
+                print(f"  {1e6 * seconds / args.n:7.1f} µs  {label}")
         if profiler:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
@@ -121,6 +134,44 @@ def main() -> int:
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
             print(out.getvalue())
     return 0
+
+
+def time_phases() -> dict[str, float]:
+    """Wrap the push's steps (and SQLite's own calls) to add up their thread CPU time."""
+    from collections import defaultdict
+
+    from sqlalchemy.engine import default
+    from sqlalchemy.orm import Session
+
+    import server.api.sync as api
+    import sync.push as push
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def wrap(owner, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] += time.thread_time() - started
+        setattr(owner, name, timed)
+
+    wrap(api, "handle_sync", "the request (handle_sync)")
+    wrap(api, "_body", "inflate and parse the body")
+    wrap(push, "preflight", "validation (preflight)")
+    wrap(push, "stage", "staging new records (stage)")
+    wrap(push._Push, "__init__", "taking the counter lock")
+    wrap(push._Push, "prefetch", "lookups under the lock (prefetch)")
+    wrap(push._Push, "apply", "results under the lock (apply)")
+    wrap(push._Push, "finish", "inserts under the lock (finish)")
+    wrap(Session, "commit", "commit")
+    wrap(default.DefaultDialect, "do_executemany", "· SQLite executemany")
+    wrap(default.DefaultDialect, "do_execute", "· SQLite execute")
+    wrap(default.DefaultDialect, "do_commit", "· SQLite commit")
+    return spent
 
 
 def http_rounds(args) -> int:
