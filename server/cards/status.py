@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.models import Household, Resident, ResidentCard, Village
 
 CST = dt.timezone(dt.timedelta(hours=8))  # issue days are China's calendar days
-LIST_LIMIT = 300  # rows on one page; a search narrows a bigger village
+PAGE_SIZE = 100  # residents on one page of a village's list (each row carries its forms)
 
 
 def _counted(*columns, township_id: int):

@@ -76,13 +76,24 @@ def _village_page(village: Village, name: str | None = None):
                    if v["id"] == village.id)
     rows = status.residents(db.session, g.user.township_id, village.id, status=shown,
                             name=name)
+    # Pages of the list in household order; a search shows its first page only (its
+    # name stays out of URLs, so there are no links to the next).
+    pages = max(1, -(-len(rows) // status.PAGE_SIZE))
+    page = 1 if name else min(_page_number(request.args.get("page")), pages)
+    first = (page - 1) * status.PAGE_SIZE
     return render_template(
         "township/village_cards.html", village=village, summary=summary, shown=shown,
-        rows=rows[:status.LIST_LIMIT], total=len(rows), name=name or "",
+        rows=rows[first:first + status.PAGE_SIZE], total=len(rows), first=first,
+        page=page, pages=pages, name=name or "",
         stale=status.stale(db.session, g.user.township_id, village.id),
         days=status.issue_days(db.session, village.id), reasons=REVOKE_REASONS,
         changes=_named(audit.admin_changes(db.session, g.user.township_id,
                                            f"card:village:{village.id}:", 10)))
+
+
+def _page_number(text: str | None) -> int:
+    """?page= as a page number from 1; anything else (missing, not a number) is 1."""
+    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
 
 
 def _named(changes: list[dict]) -> list[dict]:

@@ -274,7 +274,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "card_search": ("按姓名查找", "Find by name"),
     "card_search_go": ("查找", "Find"),
     "card_shown": ("显示", "showing"),
-    "card_more": ("人,请按姓名查找以缩小范围", "; find by name to narrow"),
+    "card_more": ("，只显示第一页，请输入更完整的姓名",
+                  "; only the first page is shown: type more of the name"),
+    "page_prev": ("上一页", "Previous"),
+    "page_next": ("下一页", "Next"),
+    "page_of": ("第 %d / %d 页", "Page %d of %d"),
     "card_blank": ("空白卡", "Blank cards"),
     "card_blank_help": ("空白卡发给村医,入户时扫码绑定给新生儿、外来人口或换卡的居民。",
                         "Blank cards go to village doctors, who link them at the door "

@@ -323,3 +323,38 @@ def test_cards_of_residents_who_left_are_listed_and_revoked(client, app, village
         f"card:village:{village['village_1']}:resident:{leaver_id}", "revoke")
     html = client.get(f"/township/cards/villages/{village['village_1']}").get_data(as_text=True)
     assert "仍持有效卡" not in html
+
+
+def test_a_big_village_is_listed_page_by_page(client, app, village):
+    """250 more residents: three pages of 100, 100 and 53 in household order, links that
+    keep the status filter, and a bad or too large page number shown as a real page."""
+    with app.app_context():
+        hh = db.session.get(Household, village["household_1"])
+        db.session.add_all([Resident(household_id=hh.id, village_id=hh.village_id,
+                                     name=f"王{n:03d}", sex="female",
+                                     birth_date=dt.date(1980, 1, 1), status="active")
+                            for n in range(250)])
+        db.session.commit()
+    page_login(client, "staff_a")
+    v1 = village["village_1"]
+    names = []
+    for page in (1, 2, 3):
+        html = listed(client.get(f"/township/cards/villages/{v1}?page={page}"))
+        rows = html.count('<tr class="flag">')
+        assert rows == (100, 100, 53)[page - 1]
+        assert f"第 {page} / 3 页" in html
+        assert ("rel=\"prev\"" in html) == (page > 1) and ("rel=\"next\"" in html) == (page < 3)
+        names += [part.split("<")[0].split("> ")[-1] for part in
+                  html.split('<tr class="flag"><td>')[1:]]
+    assert len(names) == len(set(names)) == 253  # every resident once
+    html = listed(client.get(f"/township/cards/villages/{v1}?status=none&page=2"))
+    assert "status=none" in html.split('rel="next"')[0].rsplit("href=", 1)[1]
+    for bad in ("abc", "-1", "0", "99999999999"):
+        html = listed(client.get(f"/township/cards/villages/{v1}?page={bad}"))
+        assert "第 1 / 3 页" in html
+    assert "第 3 / 3 页" in listed(client.get(f"/township/cards/villages/{v1}?page=7"))
+    # A search shows its first page and says to type more; no page links carry a name.
+    r = post(client, f"/township/cards/villages/{v1}/search", name="王")
+    html = listed(r)
+    assert html.count('<tr class="flag">') == 100 and "请输入更完整的姓名" in html
+    assert "page=" not in html
