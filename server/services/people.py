@@ -140,6 +140,13 @@ def update_resident(session: Session, user: User, resident_id: uuid.UUID,
     card_code = data.pop("card_code", None)
     for key, value in data.items():
         setattr(resident, key, value)
+    if ("village_id" in data or "household_id" in data) and resident.household_id is not None:
+        # A household has one village: a move names a household of the new village (or
+        # none), and a new household must be of the resident's village.
+        household = session.get(Household, resident.household_id)
+        if household is None or household.village_id != resident.village_id:
+            raise _field_error(422, "validation_failed", "household_id", "other_village",
+                               "家庭不在该村")
     if card_code:
         _link_card(session, user, resident, card_code, meta)
     if conditions is not None:

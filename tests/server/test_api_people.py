@@ -104,6 +104,23 @@ def test_household_in_other_village_is_refused(app, client, town):
     assert r.get_json()["errors"]["household_id"][0]["code"] == "other_village"
 
 
+def test_a_move_keeps_resident_and_household_in_one_village(app, client, town):
+    """Moving to village 2 while keeping village 1's household, or joining a household of
+    another village, is refused and changes nothing; with village 2's household it moves."""
+    login(client, "staff_a")
+    url = f"/api/residents/{town['resident_1']}"
+    for change in ({"village_id": town["village_2"]},
+                   {"household_id": str(town["household_2"])}):
+        r = client.patch(url, json={"version": 1, **change})
+        assert r.status_code == 422, change
+        assert r.get_json()["errors"]["household_id"][0]["code"] == "other_village"
+    assert client.get(url).get_json()["village_id"] == town["village_1"]
+    r = client.patch(url, json={"version": 1, "village_id": town["village_2"],
+                                "household_id": str(town["household_2"])})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["village_id"] == town["village_2"]
+
+
 def test_edit_with_current_version_then_stale_version(app, client, town):
     login(client, "doctor_a")
     url = f"/api/residents/{town['resident_1']}"
