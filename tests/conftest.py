@@ -96,6 +96,23 @@ def ctx(app):
         db.session.remove()
 
 
+@pytest.fixture
+def live_url(app):
+    """The app served on a loopback port for a real browser; stopped afterwards."""
+    import logging
+    import threading
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
 def login(client, username: str, password: str = PASSWORD):
     """Log the client in; assert it worked."""
     r = client.post("/api/auth/login", json={"username": username, "password": password})

@@ -1,6 +1,7 @@
 """Create, edit and read households and residents, within the caller's scope."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -152,7 +153,8 @@ def update_resident(session: Session, user: User, resident_id: uuid.UUID,
     if conditions is not None:
         resident.conditions = [ResidentCondition(**c) for c in conditions]
     if resident.village_id != old_village:
-        _record_event(session, user, resident, "transferred", old_village, resident.village_id)
+        _record_event(session, user, resident, "transferred", old_village, resident.village_id,
+                      data.get("moved_in_on"))
     if resident.status != old_status:
         _record_event(session, user, resident, resident.status, resident.village_id, None)
     resident.version += 1
@@ -183,9 +185,12 @@ def list_residents(session: Session, user: User, village_id: int | None, q: str 
 
 
 def _record_event(session: Session, user: User, resident: Resident, kind: str,
-                  from_village: int | None, to_village: int | None) -> None:
-    """Keep a dated trail of residence changes for the year's denominators."""
-    occurred = {"moved_out": resident.moved_out_on, "deceased": resident.died_on}.get(kind)
+                  from_village: int | None, to_village: int | None,
+                  occurred: dt.date | None = None) -> None:
+    """Keep a dated trail of residence changes for the year's denominators (dated by the
+    edit's own date where it has one, else today)."""
+    occurred = occurred or {"moved_out": resident.moved_out_on,
+                            "deceased": resident.died_on}.get(kind)
     session.add(ResidenceEvent(resident_id=resident.id, kind=kind,
                                occurred_on=occurred or today_local(),
                                from_village_id=from_village, to_village_id=to_village,

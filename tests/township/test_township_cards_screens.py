@@ -8,14 +8,11 @@ docs/screenshots to refresh the docs); without it, or without Chromium, this is 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import pathlib
-import threading
 
 import pytest
 from conftest import PASSWORD
-from werkzeug.serving import make_server
 
 from server.cards import service
 from server.extensions import db
@@ -59,16 +56,10 @@ def _people(app, town) -> None:
 
 
 @pytest.fixture
-def base_url(app, town):
-    """The app with its people on a loopback port."""
+def base_url(app, town, live_url):
+    """The app with its people, on a loopback port."""
     _people(app, town)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    return live_url
 
 
 def _fits(page) -> None:

@@ -1,0 +1,134 @@
+"""The township's resident register: find a resident, and move them to another village
+of the township (docs/adr/0039-township-resident-moves.md).
+
+A doctor's phone can edit a resident but not move them out of its villages; the
+township can. A move is `people.update_resident`, the same rules as the JSON API and
+the sync path: it is refused if the record changed since the page was read. The
+resident's history goes with them. The old village's phones drop them at their next
+sync, and the new village's phones receive them. Names are searched by POST, so no
+personal data lands in a URL; every move is also logged for the township's audit page.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server.clock import today_local
+from server.extensions import db
+from server.models import Household, ResidenceEvent, Resident, Village
+from server.problems import ApiError
+from server.services import audit, people
+from server.township.i18n import word
+from server.township.web import bp
+
+FOUND_MAX = 50  # residents listed for one search; more asks for more of the name
+
+
+def _villages() -> dict[int, Village]:
+    """The township's villages by id, in code order."""
+    return {v.id: v for v in db.session.scalars(
+        select(Village).where(Village.township_id == g.user.township_id).order_by(Village.code))}
+
+
+def _resident(resident_id: uuid.UUID) -> Resident:
+    """A resident of the township, or 404."""
+    try:
+        return people.get_resident(db.session, g.user, resident_id)
+    except ApiError:
+        abort(404)
+
+
+@bp.get("/residents")
+def residents_page():
+    """The search form."""
+    return render_template("township/residents.html", found=None, total=0, q="",
+                           villages=_villages(), found_max=FOUND_MAX)
+
+
+@bp.post("/residents/search")
+def search_residents():
+    """Residents whose name, ID number or phone starts with what was typed."""
+    q = request.form.get("q", "").strip()[:50]
+    found, total = (people.list_residents(db.session, g.user, None, q, FOUND_MAX, 0)
+                    if q else ([], 0))
+    return render_template("township/residents.html", found=found, total=total, q=q,
+                           villages=_villages(), found_max=FOUND_MAX)
+
+
+@bp.get("/residents/<uuid:resident_id>")
+def resident_page(resident_id: uuid.UUID):
+    """One resident: where they live now, their moves, and the move form (?to= names the
+    village chosen in its first step; its households are then offered)."""
+    resident = _resident(resident_id)
+    villages = _villages()
+    to = request.args.get("to", "")
+    target = villages.get(int(to)) if to.isdigit() and len(to) < 10 else None
+    if target is not None and target.id == resident.village_id:
+        target = None
+    households = list(db.session.scalars(
+        select(Household).where(Household.village_id == target.id,
+                                Household.deleted_at.is_(None))
+        .order_by(Household.group_no, Household.house_no, Household.address))) \
+        if target else []
+    events = list(db.session.scalars(
+        select(ResidenceEvent).where(ResidenceEvent.resident_id == resident.id)
+        .order_by(ResidenceEvent.recorded_at.desc()).limit(10)))
+    return render_template("township/resident.html", r=resident, villages=villages,
+                           target=target, households=households, events=events,
+                           today=today_local())
+
+
+def _refuse(key: str, resident_id: uuid.UUID, to: int | None = None):
+    flash(word(key, g.lang), "error")
+    return redirect(url_for("township.resident_page", resident_id=resident_id, to=to), 303)
+
+
+@bp.post("/residents/<uuid:resident_id>/move")
+def move_resident(resident_id: uuid.UUID):
+    """Move a resident to a household (or none yet) of another village of the township."""
+    resident = _resident(resident_id)
+    form = request.form
+    target = _villages().get(int(form.get("village_id", ""))) \
+        if form.get("village_id", "").isdigit() and len(form["village_id"]) < 10 else None
+    if target is None:
+        return _refuse("res_choose_village", resident.id)
+    if resident.status != "active":
+        return _refuse("res_not_active", resident.id)
+    if target.id == resident.village_id:
+        return _refuse("res_same_village", resident.id)
+    household = None
+    if form.get("household_id"):
+        try:
+            household = db.session.get(Household, uuid.UUID(form["household_id"]))
+        except ValueError:
+            household = None
+        if household is None or household.village_id != target.id or household.deleted_at:
+            return _refuse("res_bad_household", resident.id, target.id)
+    try:
+        moved_on = dt.date.fromisoformat(form.get("moved_on", ""))
+    except ValueError:
+        return _refuse("res_bad_date", resident.id, target.id)
+    if moved_on > today_local() or moved_on < resident.birth_date:
+        return _refuse("res_bad_date", resident.id, target.id)
+    version = form.get("version", "")
+    if not version.isdigit() or len(version) > 9:
+        return _refuse("res_stale", resident.id, target.id)
+    before = {"village_id": resident.village_id,
+              "household_id": str(resident.household_id) if resident.household_id else None}
+    try:
+        people.update_resident(db.session, g.user, resident.id, {
+            "village_id": target.id, "household_id": household.id if household else None,
+            "moved_in_on": moved_on}, int(version))
+    except ApiError as e:
+        db.session.rollback()
+        return _refuse("res_stale" if e.status == 409 else "res_refused", resident_id, target.id)
+    audit.record_change(db.session, g.user, f"resident:{resident_id}", "transfer", before,
+                        {"village_id": target.id,
+                         "household_id": str(household.id) if household else None,
+                         "moved_in_on": moved_on.isoformat()})
+    db.session.commit()
+    flash(word("res_moved", g.lang) % target.name, "ok")
+    return redirect(url_for("township.resident_page", resident_id=resident_id), 303)
