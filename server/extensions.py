@@ -19,7 +19,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     timeout so gunicorn workers queue for the write lock instead of failing, foreign keys
     enforced as PostgreSQL does. Reads through a memory map (address space only: pages
     stay in the OS's cache) instead of a read() call per page; a township's metrics
-    recompute spent a third of its time in those calls (docs/benchmarks.md)."""
+    recompute spent a third of its time in the kernel before (docs/benchmarks.md)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
