@@ -97,20 +97,33 @@ def ctx(app):
 
 
 @pytest.fixture
-def live_url(app):
-    """The app served on a loopback port for a real browser; stopped afterwards."""
+def live_server(app):
+    """The app on a free loopback port for the test's duration, for a real browser;
+    yields its base URL."""
     import logging
     import threading
 
     from werkzeug.serving import make_server
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines in the log
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver process for the run (stopped at the end): the sync API
+    allows one at a time, so every browser test shares it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
 
 
 def login(client, username: str, password: str = PASSWORD):

@@ -1,16 +1,13 @@
-"""Browser fixtures: the app served on loopback by a real HTTP server in a thread, and the
+"""Browser fixtures (the live server and the Playwright driver are in tests/conftest.py): the
 machine's own Chromium (Debian's package) driven by Playwright with a persistent profile,
 so a test can close the browser and open it again like a phone that was switched off."""
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import threading
 from contextlib import contextmanager
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -33,29 +30,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/pwa/" in str(item.fspath).replace(os.sep, "/") and "browser" in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on a free loopback port for the test's duration; yields its base URL."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines in the log
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def playwright_driver():
-    """One Playwright driver process for the run (stopped at the end)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture

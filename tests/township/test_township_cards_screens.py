@@ -56,10 +56,10 @@ def _people(app, town) -> None:
 
 
 @pytest.fixture
-def base_url(app, town, live_url):
+def base_url(app, town, live_server):
     """The app with its people, on a loopback port."""
     _people(app, town)
-    return live_url
+    return live_server
 
 
 def _fits(page) -> None:
@@ -67,16 +67,14 @@ def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_cards_pages_on_a_phone_and_a_desktop(base_url, town):
-    from playwright.sync_api import sync_playwright
-
+def test_cards_pages_on_a_phone_and_a_desktop(base_url, playwright_driver, town):
     out = pathlib.Path(OUT)
     out.mkdir(parents=True, exist_ok=True)
     village = f"{base_url}/township/cards/villages/{town['village_1']}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu",
-                                          "--disable-dev-shm-usage"])
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                args=["--no-sandbox", "--disable-gpu",
+                                                      "--disable-dev-shm-usage"])
+    try:
         for size, label in ((PHONE, "phone"), (DESKTOP, "desktop")):
             ctx = browser.new_context(viewport=size, device_scale_factor=2 if size is PHONE
                                       else 1, is_mobile=size is PHONE, locale="zh-CN",
@@ -115,4 +113,5 @@ def test_cards_pages_on_a_phone_and_a_desktop(base_url, town):
                 assert "请选择作废原因" in page.inner_text(".flash.err")
                 page.screenshot(path=str(out / "township-cards-refused-phone.png"))
             ctx.close()
+    finally:
         browser.close()

@@ -22,9 +22,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chro
 PHONE = {"width": 390, "height": 844}
 
 
-def test_moving_a_resident_on_a_phone(live_url, app, town):
-    from playwright.sync_api import sync_playwright
-
+def test_moving_a_resident_on_a_phone(live_server, playwright_driver, app, town):
     def shot(page, name: str) -> None:
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         if OUT:
@@ -32,35 +30,34 @@ def test_moving_a_resident_on_a_phone(live_url, app, town):
             page.screenshot(path=str(pathlib.Path(OUT) / f"township-{name}-phone.png"),
                             full_page=True)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
-        try:
-            ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                      locale="zh-CN", timezone_id="Asia/Shanghai")
-            page = ctx.new_page()
-            page.goto(f"{live_url}/township/login")
-            page.fill("input[name=username]", "staff_a")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form button")
-            page.goto(f"{live_url}/township/residents")
-            page.fill("input[name=q]", "张")
-            page.click("main form button")
-            assert "找到 1 人" in page.inner_text("main")
-            shot(page, "residents-search")
-            page.click("text=张三丰")
-            page.select_option("select[name=to]", label="石板村")
-            page.click("text=下一步")
-            page.select_option("select[name=household_id]", label="石板村2组5号 · 户主 李四")
-            shot(page, "resident-move")
-            page.click("text=确认转村")
-            assert "已转到石板村" in page.inner_text(".flash")
-            assert "石板村" in page.inner_text(".card")
-            shot(page, "resident-moved")
-        finally:
-            browser.close()
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run"])
+    try:
+        ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                  locale="zh-CN", timezone_id="Asia/Shanghai")
+        page = ctx.new_page()
+        page.goto(f"{live_server}/township/login")
+        page.fill("input[name=username]", "staff_a")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button")
+        page.goto(f"{live_server}/township/residents")
+        page.fill("input[name=q]", "张")
+        page.click("main form button")
+        assert "找到 1 人" in page.inner_text("main")
+        shot(page, "residents-search")
+        page.click("text=张三丰")
+        page.select_option("select[name=to]", label="石板村")
+        page.click("text=下一步")
+        page.select_option("select[name=household_id]", label="石板村2组5号 · 户主 李四")
+        shot(page, "resident-move")
+        page.click("text=确认转村")
+        assert "已转到石板村" in page.inner_text(".flash")
+        assert "石板村" in page.inner_text(".card")
+        shot(page, "resident-moved")
+    finally:
+        browser.close()
     with app.app_context():
         assert db.session.get(Resident, town["resident_1"]).village_id == town["village_2"]
