@@ -291,6 +291,19 @@ export async function pendingOps(limit) {
     .sort((a, b) => a.order - b.order || a.device_counter - b.device_counter).slice(0, limit);
 }
 
+/** Residents the township moved to a village this phone does not serve, named in a notice
+ * before they leave the phone (one notice for many: a change of the doctor's villages). */
+export const MOVED_AWAY_LISTED = 5;
+function movedAway(plan) {
+  if (plan.reset) return [];
+  const names = plan.changes.filter((c) => c.op === 'evict' && c.entity === 'resident')
+    .map((c) => data.resident.get(c.id)).filter(Boolean).map((r) => ({ id: r.id, name: r.name }));
+  if (names.length > MOVED_AWAY_LISTED) {
+    return [{ kind: 'moved_away_many', entity: 'resident', count: names.length, at: plan.serverTime }];
+  }
+  return names.map((r) => ({ kind: 'moved_away', entity: 'resident', id: r.id, name: r.name, at: plan.serverTime }));
+}
+
 /**
  * Apply one sync round's plan (sync.planResponse) in one local transaction.
  * @param {object} plan
@@ -323,6 +336,7 @@ export function applyPlan(plan) {
       Object.assign(op, { state: 'rejected', errors: r.errors, reject_code: r.code });
       changedOps.push(op);
     }
+    plan.notices.push(...movedAway(plan));
     for (const c of plan.changes) {
       if (c.op === 'upsert') putEntity(c.entity, { ...c.data, version: c.version }, touched);
       else dropEntity(c.entity, c.id, touched);

@@ -418,11 +418,13 @@ function syncView(view) {
 /** A notice from the township's server: a merged edit, or a conflict with each field in words. */
 function noticeItem(n) {
   const value = data[n.entity]?.get(n.id);
-  const who = value ? (value.name || value.head_name || value.address || '') : '';
+  const who = value ? (value.name || value.head_name || value.address || '') : (n.name || '');
   const lines = conflictLines(n.conflicts, { villages: villages(), households: data.household });
-  return h('div.item.notice', { dataset: { kind: n.kind, id: n.id } },
+  const says = { conflict: t('sync.conflict'), moved_away: t('sync.moved_away'),
+    moved_away_many: t('sync.moved_away_many', { n: n.count }) }[n.kind] || t('sync.merged');
+  return h('div.item.notice', { dataset: { kind: n.kind, id: n.id || '' } },
     h('div', null, h('strong', null, `${t('kind.' + n.entity)} ${who}`), n.at ? h('span.muted', null, ' ' + formatTime(n.at)) : null),
-    h('div.muted', null, n.kind === 'conflict' ? t('sync.conflict') : t('sync.merged')),
+    h('div.muted', null, says),
     lines.map((l) => h('p.conflict', { dataset: { field: l.field } }, h('strong', null, l.label + t('conflict.sep')), l.words)));
 }
 
