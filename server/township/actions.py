@@ -21,7 +21,8 @@ def recompute():
     """The admin's "recompute now": the nightly job for this township, run synchronously."""
     admin_only()
     summary = refresh_township(db.session, g.user.township_id, user_id=g.user.id)
-    flash(f"{len(summary['computed'])} periods · {summary['seconds']:.1f} s")
+    flash(word("recomputed", g.lang) % (len(summary["computed"]), summary["flags"],
+                                        summary["overdue"], summary["seconds"]))
     return redirect(request.form.get("back") or url_for("township.periods"))
 
 

@@ -71,6 +71,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "late_note": ("这些记录不计入已结账期的数字", "not counted in the closed period"),
     "as_of": ("数据截至", "data as of"),
     "recompute": ("立即重新计算", "Recompute now"),
+    "recomputed": ("重新计算了 %d 个期间，质量问题 %d 条，逾期患者 %d 人，用时 %.1f 秒",
+                   "%d periods recomputed, %d quality findings, %d patients overdue, in %.1f s"),
     "close_period": ("结账(冻结)", "Close (freeze)"),
     "export": ("导出", "Export"),
     "drill": ("明细", "Details"),

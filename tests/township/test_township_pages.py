@@ -130,6 +130,10 @@ def test_recompute_and_close_are_for_the_admin(client, year):
     page_login(client, "admin_a")
     csrf = token(client, "/township/periods")
     assert client.post("/township/recompute", data={}).status_code == 400  # no token
+    r = client.post("/township/recompute", data={"csrf_token": csrf})
+    said = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"重新计算了 \d+ 个期间，质量问题 \d+ 条，逾期患者 \d+ 人，用时 [\d.]+ 秒",
+                     said), said[:2000]
     assert client.post("/township/periods/2026-Q1/close",
                        data={"csrf_token": csrf}).status_code == 302
     with client.application.app_context():
