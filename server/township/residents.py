@@ -5,8 +5,10 @@ A doctor's phone can edit a resident but not move them out of its villages; the
 township can. A move is `people.update_resident`, the same rules as the JSON API and
 the sync path: it is refused if the record changed since the page was read. The
 resident's history goes with them. The old village's phones drop them at their next
-sync, and the new village's phones receive them. Names are searched by POST, so no
-personal data lands in a URL; every move is also logged for the township's audit page.
+sync, and the new village's phones receive them. The township also records deaths,
+moves out of the township and residents lost to follow-up it learns of first (and undoes
+a mistaken one). Names are searched by POST, so no personal data lands in a URL; every
+change is also logged for the township's audit page.
 """
 from __future__ import annotations
 
@@ -81,6 +83,10 @@ def resident_page(resident_id: uuid.UUID):
                            today=today_local())
 
 
+STATUSES = ("moved_out", "deceased", "lost", "active")  # what the status form may set
+DATED = {"moved_out": "moved_out_on", "deceased": "died_on"}  # and the date each needs
+
+
 def _refuse(key: str, resident_id: uuid.UUID, to: int | None = None):
     flash(word(key, g.lang), "error")
     return redirect(url_for("township.resident_page", resident_id=resident_id, to=to), 303)
@@ -132,3 +138,42 @@ def move_resident(resident_id: uuid.UUID):
     db.session.commit()
     flash(word("res_moved", g.lang) % target.name, "ok")
     return redirect(url_for("township.resident_page", resident_id=resident_id), 303)
+
+
+@bp.post("/residents/<uuid:resident_id>/status")
+def set_resident_status(resident_id: uuid.UUID):
+    """Record that a resident moved out of the township, died or was lost to follow-up, on
+    a date (none for lost); or put them back on the register (a mistake undone)."""
+    resident = _resident(resident_id)
+    form = request.form
+    status = form.get("status", "")
+    if status not in STATUSES or status == resident.status:
+        return _refuse("res_bad_status", resident.id)
+    changes: dict = {"status": status, "died_on": None, "moved_out_on": None}
+    if status in DATED:
+        try:
+            day = dt.date.fromisoformat(form.get("on", ""))
+        except ValueError:
+            return _refuse("res_bad_day", resident.id)
+        if day > today_local() or day < resident.birth_date:
+            return _refuse("res_bad_day", resident.id)
+        changes[DATED[status]] = day
+    version = form.get("version", "")
+    if not version.isdigit() or len(version) > 9:
+        return _refuse("res_stale", resident.id)
+    before = {"status": resident.status, "died_on": _iso(resident.died_on),
+              "moved_out_on": _iso(resident.moved_out_on)}
+    try:
+        people.update_resident(db.session, g.user, resident.id, changes, int(version))
+    except ApiError as e:
+        db.session.rollback()
+        return _refuse("res_stale" if e.status == 409 else "res_refused", resident_id)
+    audit.record_change(db.session, g.user, f"resident:{resident_id}", "status", before,
+                        {k: _iso(v) for k, v in changes.items()})
+    db.session.commit()
+    flash(word("res_status_set", g.lang) % word(f"res_event_{status}", g.lang), "ok")
+    return redirect(url_for("township.resident_page", resident_id=resident_id), 303)
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, dt.date) else value

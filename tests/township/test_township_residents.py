@@ -158,3 +158,61 @@ def test_english(client, town):
     html = client.get(f"/township/residents/{town['resident_1']}?lang=en").get_data(
         as_text=True)
     assert "Move to another village of the township" in html and "转到本镇" not in html
+
+
+def set_status(client, town, **form):
+    rid = town["resident_1"]
+    return post(client, f"/township/residents/{rid}/status",
+                **{"status": "deceased", "on": "2026-03-02", "version": "1", **form})
+
+
+def test_a_death_recorded_by_the_township_reaches_the_phone(client, app, town, phone):
+    doctor = phone("doctor_a")
+    page_login(client, "staff_a")
+    r = set_status(client, town)
+    assert "已登记：死亡" in client.get(r.headers["Location"]).get_data(as_text=True)
+    dead = resident(app, town["resident_1"])
+    assert (dead.status, dead.died_on, dead.version) == ("deceased", dt.date(2026, 3, 2), 2)
+    with app.app_context():
+        event = db.session.scalars(db.select(ResidenceEvent).filter_by(
+            resident_id=town["resident_1"], kind="deceased")).one()
+        assert event.occurred_on == dt.date(2026, 3, 2)
+        change = db.session.scalars(db.select(AdminChange).filter_by(action="status")).one()
+        assert change.before["status"] == "active" and change.after["died_on"] == "2026-03-02"
+    doctor.sync()
+    _, data = doctor.get("resident", str(town["resident_1"]))
+    assert (data["status"], data["died_on"]) == ("deceased", "2026-03-02")
+    # A mistake undone: back on the register, the date cleared.
+    r = set_status(client, town, status="active", on="", version="2")
+    assert "已登记：恢复在册" in client.get(r.headers["Location"]).get_data(as_text=True)
+    back = resident(app, town["resident_1"])
+    assert (back.status, back.died_on, back.version) == ("active", None, 3)
+
+
+def test_moved_out_and_lost(client, app, town):
+    page_login(client, "staff_a")
+    set_status(client, town, status="moved_out", on="2026-02-01")
+    gone = resident(app, town["resident_1"])
+    assert (gone.status, gone.moved_out_on, gone.died_on) == ("moved_out", dt.date(2026, 2, 1),
+                                                               None)
+    set_status(client, town, status="active", on="", version="2")
+    set_status(client, town, status="lost", on="", version="3")
+    lost = resident(app, town["resident_1"])
+    assert (lost.status, lost.moved_out_on) == ("lost", None)
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"status": "alive"}, "请选择要登记的变动"),
+    ({"status": "active"}, "请选择要登记的变动"),  # already on the register
+    ({"on": ""}, "日期应在出生日期和今天之间"),
+    ({"on": "2999-01-01"}, "日期应在出生日期和今天之间"),
+    ({"on": "1949-01-01"}, "日期应在出生日期和今天之间"),
+    ({"version": "7"}, "档案刚被修改过"),
+])
+def test_a_bad_status_change_is_refused_and_changes_nothing(client, app, town, form,
+                                                            message):
+    page_login(client, "staff_a")
+    r = set_status(client, town, **form)
+    assert message in client.get(r.headers["Location"]).get_data(as_text=True)
+    still = resident(app, town["resident_1"])
+    assert (still.status, still.died_on, still.version) == ("active", None, 1)
