@@ -156,15 +156,15 @@ def run_tasks(session: Session, tasks: list[Task], workers: int,
 
     def work(s: Session) -> None:
         mine: set = set()
-        with ExitStack() as stack:
-            context = prepare(s, stack)
-            while (t := next_task(mine)) is not None:
-                try:
+        try:
+            with ExitStack() as stack:
+                context = prepare(s, stack)
+                while (t := next_task(mine)) is not None:
                     results[t.key] = t.fn(s, context)
-                except BaseException:
-                    with lock:
-                        pending.clear()  # the others stop after their current task
-                    raise
+        except BaseException:
+            with lock:
+                pending.clear()  # the others stop after their current task
+            raise
 
     n = min(workers, len(tasks))
     with snapshot_sessions(session.get_bind(), n) as sessions, \

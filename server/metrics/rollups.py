@@ -118,8 +118,9 @@ def compute_windows(session: Session, windows: list[Window], workers: int = 1,
 
     With `workers` > 1 the windows are dealt into that many shares, and each share's
     queries go to the connections of server/metrics/parallel.py, reading one snapshot
-    of committed data (docs/adr/0038-parallel-recompute.md); a share's temporary tables
-    are built on one connection. `alongside` runs on this session meanwhile (the quality
+    of committed data (docs/adr/0038-parallel-recompute.md; the caller must not hold a
+    write transaction then: on SQLite the snapshot waits for it); a share's temporary
+    tables are built on one connection. `alongside` runs on this session meanwhile (the quality
     checks: the quality counts are read after it). `extra` queries, `fn(session, batch)`
     by name, run with the rest; their results are in the cache under their names."""
     shares = max(1, workers if parallel.can_share(session) else 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import metrics_town
 import pytest
@@ -95,3 +96,25 @@ def test_refresh_counts_the_flags_it_writes_alongside(ctx, town):
         MetricRollup.scope == "township", MetricRollup.indicator.like("quality:%")))
     assert summary["flags"] > 0
     assert flags > 0 and counted == flags
+
+
+def test_a_connection_that_cannot_prepare_stops_the_batch(ctx, town):
+    """Its error is raised; the other connection runs at most what it had started."""
+    calls = {"prepare": 0, "ran": 0}
+    lock = threading.Lock()
+
+    def prepare(s, stack):
+        with lock:
+            calls["prepare"] += 1
+            if calls["prepare"] == 1:
+                raise RuntimeError("no temporary tables")
+
+    def slow(s, context):
+        with lock:
+            calls["ran"] += 1
+        time.sleep(0.005)  # 200 of them: a second at least, were nothing stopped
+
+    tasks = [parallel.Task(n, 0, slow) for n in range(200)]
+    with pytest.raises(RuntimeError, match="no temporary tables"):
+        parallel.run_tasks(ctx, tasks, 2, prepare)
+    assert calls["ran"] < 200
