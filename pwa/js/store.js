@@ -304,6 +304,20 @@ function movedAway(plan) {
   return names.map((r) => ({ kind: 'moved_away', entity: 'resident', id: r.id, name: r.name, at: plan.serverTime }));
 }
 
+/** Residents new to this phone's villages once it holds everything (`caught_up`: not
+ * during the first download or a re-initialisation), moved in by the township or
+ * registered elsewhere: named, so the doctor knows whom to visit. */
+function arrived(plan) {
+  if (plan.reset || !data.state.caught_up) return [];
+  const seen = new Set();
+  const names = plan.changes.filter((c) => c.op === 'upsert' && c.entity === 'resident' &&
+    !data.resident.has(c.id) && !seen.has(c.id) && seen.add(c.id)).map((c) => ({ id: c.id, name: c.data.name }));
+  if (names.length > MOVED_AWAY_LISTED) {
+    return [{ kind: 'arrived_many', entity: 'resident', count: names.length, at: plan.serverTime }];
+  }
+  return names.map((r) => ({ kind: 'arrived', entity: 'resident', id: r.id, name: r.name, at: plan.serverTime }));
+}
+
 /**
  * Apply one sync round's plan (sync.planResponse) in one local transaction.
  * @param {object} plan
@@ -336,7 +350,7 @@ export function applyPlan(plan) {
       Object.assign(op, { state: 'rejected', errors: r.errors, reject_code: r.code });
       changedOps.push(op);
     }
-    plan.notices.push(...movedAway(plan));
+    plan.notices.push(...movedAway(plan), ...arrived(plan));
     for (const c of plan.changes) {
       if (c.op === 'upsert') putEntity(c.entity, { ...c.data, version: c.version }, touched);
       else dropEntity(c.entity, c.id, touched);
@@ -348,6 +362,7 @@ export function applyPlan(plan) {
       if (current && touched.has(`${op.entity}:${bucketOf(op.id)}`)) Object.assign(current, op.data);
     }
     const state = { ...data.state, cursor: plan.reset ? 0 : plan.cursor, last_error: null,
+      caught_up: !plan.reset && (Boolean(data.state.caught_up) || !plan.more),
       reference_version: plan.referenceVersion || data.state.reference_version,
       last_sync_at: plan.serverTime || new Date().toISOString(),
       clock_skew_s: plan.clock.skew, clock_warning: plan.clock.warning };

@@ -421,9 +421,12 @@ function noticeItem(n) {
   const who = value ? (value.name || value.head_name || value.address || '') : (n.name || '');
   const lines = conflictLines(n.conflicts, { villages: villages(), households: data.household });
   const says = { conflict: t('sync.conflict'), moved_away: t('sync.moved_away'),
-    moved_away_many: t('sync.moved_away_many', { n: n.count }) }[n.kind] || t('sync.merged');
+    moved_away_many: t('sync.moved_away_many', { n: n.count }), arrived: t('sync.arrived'),
+    arrived_many: t('sync.arrived_many', { n: n.count }) }[n.kind] || t('sync.merged');
+  const title = `${t('kind.' + n.entity)} ${who}`;
   return h('div.item.notice', { dataset: { kind: n.kind, id: n.id || '' } },
-    h('div', null, h('strong', null, `${t('kind.' + n.entity)} ${who}`), n.at ? h('span.muted', null, ' ' + formatTime(n.at)) : null),
+    h('div', null, value && n.entity === 'resident' ? h('a', { href: '#/resident/' + n.id }, h('strong', null, title))
+      : h('strong', null, title), n.at ? h('span.muted', null, ' ' + formatTime(n.at)) : null),
     h('div.muted', null, says),
     lines.map((l) => h('p.conflict', { dataset: { field: l.field } }, h('strong', null, l.label + t('conflict.sep')), l.words)));
 }

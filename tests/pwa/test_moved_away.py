@@ -1,6 +1,7 @@
 """A resident the township moves to another village leaves the old doctor's phone with a
-notice naming them (docs/adr/0039-township-resident-moves.md); many at once (a change of
-the doctor's villages) make one notice with their number."""
+notice naming them, and arrives on the new doctor's with one (docs/adr/0039-township-
+resident-moves.md); many at once (a change of the doctor's villages) make one notice
+with their number. The first download names nobody."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,20 +33,26 @@ def move(app, resident_id, to_village, household=None) -> None:
     assert r.status_code == 200, r.get_json()
 
 
-def test_a_moved_resident_leaves_the_phone_with_a_notice(app, town, live_server, phone,
-                                                         tmp_path):
-    with app.app_context():  # six more in village 1, to be moved together later
+def six_more(app, town) -> list:
+    """Six more residents in village 1, to be moved together."""
+    with app.app_context():
         for n, name in enumerate("一二三四五六"):
             db.session.add(Resident(village_id=town["village_1"], name="刘" + name,
                                     sex="female", birth_date=dt.date(1990, 1, 1 + n)))
         db.session.flush()
         backfill(db.session)
         db.session.commit()
-        others = db.session.scalars(db.select(Resident.id).where(
+        return db.session.scalars(db.select(Resident.id).where(
             Resident.name.like("刘%"))).all()
+
+
+def test_a_moved_resident_leaves_the_phone_with_a_notice(app, town, live_server, phone,
+                                                         tmp_path):
+    others = six_more(app, town)
     out = screenshots(tmp_path)
     with phone(viewport=VIEWPORT) as page:
         first_login(page, live_server, "doctor_a")
+        assert page.evaluate(NOTICES) == []  # the first download names nobody
         open_profile(page, "zsf", "张三丰")
 
         move(app, town["resident_1"], town["village_2"], town["household_2"])
@@ -68,4 +75,27 @@ def test_a_moved_resident_leaves_the_phone_with_a_notice(app, town, live_server,
         assert notices[1] == {"kind": "moved_away_many", "name": None, "count": 6}
         page.click("a[data-tab=sync]")
         assert "6 位居民已由乡镇卫生院转到您不负责的村" in page.inner_text("#notices")
+        assert page.errors == []
+
+
+def test_a_resident_moved_in_arrives_with_a_notice(app, town, live_server, phone):
+    others = six_more(app, town)
+    with phone(viewport=VIEWPORT) as page:
+        first_login(page, live_server, "doctor_b")  # village 2
+        assert page.evaluate(NOTICES) == []
+        move(app, town["resident_1"], town["village_2"], town["household_2"])
+        page.click("#sync-button")
+        poll(page, NOTICES, lambda ns: len(ns) == 1)
+        page.click("a[data-tab=sync]")
+        item = page.wait_for_selector("#notices .notice[data-kind=arrived]")
+        assert "张三丰" in item.inner_text() and "新到您负责的村" in item.inner_text()
+        item.query_selector("a").click()  # the notice opens the resident
+        page.wait_for_selector(".profile")
+        assert "张三丰" in page.inner_text(".profile")
+
+        for rid in others:
+            move(app, rid, town["village_2"])
+        page.click("#sync-button")
+        notices = poll(page, NOTICES, lambda ns: len(ns) == 2)
+        assert notices[1] == {"kind": "arrived_many", "name": None, "count": 6}
         assert page.errors == []
