@@ -221,8 +221,8 @@ def overdue_list(session: Session, township_id: int, village_id: int | None = No
                  limit: int = 500) -> list[dict]:
     """The nightly overdue list with names."""
     o, r = OverduePatient, Resident
-    stmt = (select(o.condition, o.reason, o.last_visit_on, o.due_on, o.village_id, r.name,
-                   r.birth_date).join(r, r.id == o.resident_id)
+    stmt = (select(o.condition, o.reason, o.last_visit_on, o.due_on, o.village_id,
+                   o.resident_id, r.name, r.birth_date).join(r, r.id == o.resident_id)
             .where(o.township_id == township_id).order_by(o.village_id, o.due_on, r.name)
             .limit(limit))
     if village_id is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import uuid
 from urllib.parse import urlparse
 
 from flask import (
@@ -113,7 +114,19 @@ def _helpers():
             "ind_name": lambda ind: indicator_name(ind, g.get("lang", "zh")),
             "pct": lambda v: "—" if v is None else f"{v * 100:.1f}%", "charts": charts,
             "lang": g.get("lang", "zh"), "cst": CST, "by_key": BY_KEY,
-            "lang_url": _lang_url}
+            "lang_url": _lang_url, "resident_url": _resident_url}
+
+
+def _resident_url(resident_id) -> str | None:
+    """The register page of a resident listed by a figure or a check (None without one).
+    Ids from SQL over subqueries can come back as hex text: made a UUID first."""
+    if not resident_id:
+        return None
+    try:
+        rid = resident_id if isinstance(resident_id, uuid.UUID) else uuid.UUID(str(resident_id))
+    except ValueError:
+        return None
+    return url_for("township.resident_page", resident_id=rid)
 
 
 def _lang_url(lang: str) -> str:

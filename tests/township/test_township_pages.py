@@ -97,6 +97,22 @@ def test_drill_down_lists_residents_with_masked_ids(client, year):
     assert "张三丰" in html
     assert "随访次数不足" in html  # too few counted follow-ups
     assert "511921********0018" in html and "511921195003070018" not in html
+    # The name leads to the resident's register page, where staff can act on it.
+    link = f'href="/township/residents/{year["resident_1"]}">张三丰</a>'
+    assert link in html
+    assert "转到本镇另一个村" in client.get(f"/township/residents/{year['resident_1']}"
+                                       ).get_data(as_text=True)
+
+
+def test_the_overdue_list_leads_to_each_patient(client, app, year):
+    """r1's last follow-up was in 2025: overdue now; the name links to the register."""
+    from server.metrics import overdue
+
+    with app.app_context():
+        assert overdue.refresh_overdue(db.session, year["township_a"]) >= 1
+    page_login(client, "staff_a")
+    html = client.get("/township/quality").get_data(as_text=True)
+    assert f'href="/township/residents/{year["resident_1"]}">张三丰</a>' in html
 
 
 def test_staff_see_only_their_township(client, year):

@@ -33,6 +33,7 @@ def test_staff_dismiss_a_finding_and_it_is_listed_apart(client, late):
     page_login(client, "staff_a")
     html = client.get("/township/quality?check=late_entry").get_data(as_text=True)
     assert "张三丰" in html and "标记为已核实" in html
+    assert f'href="/township/residents/{late["resident_1"]}">张三丰</a>' in html
     csrf = token(client, "/township/quality?check=late_entry")
     r = client.post(f"/township/quality/flags/{late['flag_id']}/dismiss",
                     data={"csrf_token": csrf, "reason": "  ", "check": "late_entry"})
