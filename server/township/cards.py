@@ -21,7 +21,7 @@ from server.models.cards import REVOKE_REASONS
 from server.problems import ApiError
 from server.services import audit
 from server.township.i18n import word
-from server.township.web import bp
+from server.township.web import bp, form_id
 
 NOTE_MAX = 200
 FILTERS = ("active", "none", "revoked")
@@ -41,11 +41,6 @@ def _refuse(key: str, village_id: int | None = None):
     if village_id is None:
         return redirect(url_for("township.cards_page"), 303)
     return redirect(url_for("township.village_cards", village_id=village_id), 303)
-
-
-def _id(raw: str) -> int | None:
-    """A row id typed into a form, or None (a database integer: no overflow on PostgreSQL)."""
-    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
 
 
 def _reason_and_note() -> tuple[str | None, str | None, str | None]:
@@ -219,7 +214,7 @@ def print_cards():
             return _refuse("card_nothing_to_print")
         subject, detail, village_id = f"card:blank:{batch}", {"set": "batch"}, None
     else:
-        village_id = _id(form.get("village_id", ""))
+        village_id = form_id(form.get("village_id", ""))
         if village_id is None:
             abort(404)
         _village(village_id)
@@ -233,7 +228,7 @@ def print_cards():
             narrow["issued_between"] = status.day_bounds(day)
             detail["day"] = day.isoformat()
         elif kind == "chosen":
-            ids = [i for i in map(_id, form.getlist("card_id")) if i is not None]
+            ids = [i for i in map(form_id, form.getlist("card_id")) if i is not None]
             if not ids:
                 return _refuse("card_none_chosen", village_id)
             narrow["card_ids"] = ids

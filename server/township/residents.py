@@ -24,7 +24,7 @@ from server.models import Household, ResidenceEvent, Resident, Village
 from server.problems import ApiError
 from server.services import audit, people
 from server.township.i18n import word
-from server.township.web import bp
+from server.township.web import bp, form_id
 
 FOUND_MAX = 50  # residents listed for one search; more asks for more of the name
 
@@ -66,8 +66,7 @@ def resident_page(resident_id: uuid.UUID):
     village chosen in its first step; its households are then offered)."""
     resident = _resident(resident_id)
     villages = _villages()
-    to = request.args.get("to", "")
-    target = villages.get(int(to)) if to.isdigit() and len(to) < 10 else None
+    target = villages.get(form_id(request.args.get("to", "")))
     if target is not None and target.id == resident.village_id:
         target = None
     households = list(db.session.scalars(
@@ -87,9 +86,41 @@ STATUSES = ("moved_out", "deceased", "lost", "active")  # what the status form m
 DATED = {"moved_out": "moved_out_on", "deceased": "died_on"}  # and the date each needs
 
 
+def _back(resident_id: uuid.UUID, to: int | None = None):
+    """Back to the resident's page (to the move form's second step with `to`)."""
+    return redirect(url_for("township.resident_page", resident_id=resident_id, to=to), 303)
+
+
 def _refuse(key: str, resident_id: uuid.UUID, to: int | None = None):
     flash(word(key, g.lang), "error")
-    return redirect(url_for("township.resident_page", resident_id=resident_id, to=to), 303)
+    return _back(resident_id, to)
+
+
+def _day(raw: str, resident: Resident) -> dt.date | None:
+    """A date typed into a form, between the resident's birth and today; else None."""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if resident.birth_date <= day <= today_local() else None
+
+
+def _apply(resident: Resident, changes: dict, action: str, before: dict, after: dict,
+           to: int | None = None) -> bool:
+    """Store `changes` on the version the form was read at, logged as `action`; False
+    (refused, said why, nothing stored) when the record changed since or was refused."""
+    version = form_id(request.form.get("version", ""))
+    try:
+        if version is None:
+            raise ApiError(409, "conflict")
+        people.update_resident(db.session, g.user, resident.id, changes, version)
+    except ApiError as e:
+        db.session.rollback()
+        flash(word("res_stale" if e.status == 409 else "res_refused", g.lang), "error")
+        return False
+    audit.record_change(db.session, g.user, f"resident:{resident.id}", action, before, after)
+    db.session.commit()
+    return True
 
 
 @bp.post("/residents/<uuid:resident_id>/move")
@@ -97,8 +128,7 @@ def move_resident(resident_id: uuid.UUID):
     """Move a resident to a household (or none yet) of another village of the township."""
     resident = _resident(resident_id)
     form = request.form
-    target = _villages().get(int(form.get("village_id", ""))) \
-        if form.get("village_id", "").isdigit() and len(form["village_id"]) < 10 else None
+    target = _villages().get(form_id(form.get("village_id", "")))
     if target is None:
         return _refuse("res_choose_village", resident.id)
     if resident.status != "active":
@@ -113,31 +143,19 @@ def move_resident(resident_id: uuid.UUID):
             household = None
         if household is None or household.village_id != target.id or household.deleted_at:
             return _refuse("res_bad_household", resident.id, target.id)
-    try:
-        moved_on = dt.date.fromisoformat(form.get("moved_on", ""))
-    except ValueError:
+    moved_on = _day(form.get("moved_on", ""), resident)
+    if moved_on is None:
         return _refuse("res_bad_date", resident.id, target.id)
-    if moved_on > today_local() or moved_on < resident.birth_date:
-        return _refuse("res_bad_date", resident.id, target.id)
-    version = form.get("version", "")
-    if not version.isdigit() or len(version) > 9:
-        return _refuse("res_stale", resident.id, target.id)
     before = {"village_id": resident.village_id,
               "household_id": str(resident.household_id) if resident.household_id else None}
-    try:
-        people.update_resident(db.session, g.user, resident.id, {
-            "village_id": target.id, "household_id": household.id if household else None,
-            "moved_in_on": moved_on}, int(version))
-    except ApiError as e:
-        db.session.rollback()
-        return _refuse("res_stale" if e.status == 409 else "res_refused", resident_id, target.id)
-    audit.record_change(db.session, g.user, f"resident:{resident_id}", "transfer", before,
-                        {"village_id": target.id,
-                         "household_id": str(household.id) if household else None,
-                         "moved_in_on": moved_on.isoformat()})
-    db.session.commit()
+    after = {"village_id": target.id, "household_id": str(household.id) if household else None,
+             "moved_in_on": moved_on.isoformat()}
+    if not _apply(resident, {"village_id": target.id, "moved_in_on": moved_on,
+                             "household_id": household.id if household else None},
+                  "transfer", before, after):
+        return _back(resident.id, target.id)
     flash(word("res_moved", g.lang) % target.name, "ok")
-    return redirect(url_for("township.resident_page", resident_id=resident_id), 303)
+    return _back(resident.id)
 
 
 @bp.post("/residents/<uuid:resident_id>/status")
@@ -145,34 +163,19 @@ def set_resident_status(resident_id: uuid.UUID):
     """Record that a resident moved out of the township, died or was lost to follow-up, on
     a date (none for lost); or put them back on the register (a mistake undone)."""
     resident = _resident(resident_id)
-    form = request.form
-    status = form.get("status", "")
+    status = request.form.get("status", "")
     if status not in STATUSES or status == resident.status:
         return _refuse("res_bad_status", resident.id)
     changes: dict = {"status": status, "died_on": None, "moved_out_on": None}
     if status in DATED:
-        try:
-            day = dt.date.fromisoformat(form.get("on", ""))
-        except ValueError:
+        changes[DATED[status]] = _day(request.form.get("on", ""), resident)
+        if changes[DATED[status]] is None:
             return _refuse("res_bad_day", resident.id)
-        if day > today_local() or day < resident.birth_date:
-            return _refuse("res_bad_day", resident.id)
-        changes[DATED[status]] = day
-    version = form.get("version", "")
-    if not version.isdigit() or len(version) > 9:
-        return _refuse("res_stale", resident.id)
     before = {"status": resident.status, "died_on": _iso(resident.died_on),
               "moved_out_on": _iso(resident.moved_out_on)}
-    try:
-        people.update_resident(db.session, g.user, resident.id, changes, int(version))
-    except ApiError as e:
-        db.session.rollback()
-        return _refuse("res_stale" if e.status == 409 else "res_refused", resident_id)
-    audit.record_change(db.session, g.user, f"resident:{resident_id}", "status", before,
-                        {k: _iso(v) for k, v in changes.items()})
-    db.session.commit()
-    flash(word("res_status_set", g.lang) % word(f"res_event_{status}", g.lang), "ok")
-    return redirect(url_for("township.resident_page", resident_id=resident_id), 303)
+    if _apply(resident, changes, "status", before, {k: _iso(v) for k, v in changes.items()}):
+        flash(word("res_status_set", g.lang) % word(f"res_event_{status}", g.lang), "ok")
+    return _back(resident.id)
 
 
 def _iso(value):

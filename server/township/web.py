@@ -135,6 +135,12 @@ def _lang_url(lang: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
 
 
+def form_id(raw: str) -> int | None:
+    """A row id (or a version) typed into a form or a query, or None (a database integer:
+    no overflow on PostgreSQL)."""
+    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+
+
 def current_period(kind: str = "quarter") -> str:
     """?period= if valid, else this month, quarter or year."""
     from server.metrics.definitions import parse_period
