@@ -120,9 +120,10 @@ def compute_windows(session: Session, windows: list[Window], workers: int = 1,
     queries go to the connections of server/metrics/parallel.py, reading one snapshot
     of committed data (docs/adr/0038-parallel-recompute.md; the caller must not hold a
     write transaction then: on SQLite the snapshot waits for it); a share's temporary
-    tables are built on one connection. `alongside` runs on this session meanwhile (the quality
-    checks: the quality counts are read after it). `extra` queries, `fn(session, batch)`
-    by name, run with the rest; their results are in the cache under their names."""
+    tables are built on one connection. `alongside` runs on this session meanwhile (the
+    quality checks: the quality counts are read after it). `extra` queries,
+    `fn(session, batch)` by name, run with the rest; their results are in the cache under
+    their names."""
     shares = max(1, workers if parallel.can_share(session) else 1)
     groups: dict[tuple[bool, int], list[Window]] = {}
     for whole in (False, True) if windows else ():
@@ -142,9 +143,6 @@ def compute_windows(session: Session, windows: list[Window], workers: int = 1,
                                                             else len(groups[t.group])))
     results = parallel.run_tasks(session, tasks, workers,
                                  lambda s, stack: _Batch(s, stack, groups), alongside)
-    for group, windows_ in groups.items():  # after `alongside`: the flags as it left them
-        if group[0]:
-            results[(group, "quality")] = quality_counts_windows(session, Windows(windows_))
     cache: dict = {}
     for (group, name), by_wid in results.items():
         if group is None:
@@ -152,6 +150,10 @@ def compute_windows(session: Session, windows: list[Window], workers: int = 1,
             continue
         for wid, w in enumerate(groups[group]):
             cache[(name, w.key(group[0]))] = by_wid[wid]
+    whole = [w for group, share in groups.items() if group[0] for w in share]
+    if whole:  # after `alongside`, on this session: the flags as it left them, one query
+        for wid, rows in quality_counts_windows(session, Windows(whole)).items():
+            cache[("quality", whole[wid].key(True))] = rows
     return cache
 
 
