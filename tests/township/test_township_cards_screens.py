@@ -17,9 +17,9 @@ from conftest import PASSWORD
 from server.cards import service
 from server.extensions import db
 from server.models import Household, Resident, User
+from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = os.environ.get("TOWNSHIP_SCREENSHOTS_DIR")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not OUT or not os.path.exists(CHROMIUM),
                                 reason="set TOWNSHIP_SCREENSHOTS_DIR; needs Chromium")
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
@@ -72,8 +72,7 @@ def test_cards_pages_on_a_phone_and_a_desktop(base_url, playwright_driver, town)
     out.mkdir(parents=True, exist_ok=True)
     village = f"{base_url}/township/cards/villages/{town['village_1']}"
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                args=["--no-sandbox", "--disable-gpu",
-                                                      "--disable-dev-shm-usage"])
+                                                args=CHROMIUM_ARGS)
     try:
         for size, label in ((PHONE, "phone"), (DESKTOP, "desktop")):
             ctx = browser.new_context(viewport=size, device_scale_factor=2 if size is PHONE

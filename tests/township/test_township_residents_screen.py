@@ -15,9 +15,9 @@ from conftest import PASSWORD
 
 from server.extensions import db
 from server.models import Resident
+from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = os.environ.get("TOWNSHIP_SCREENSHOTS_DIR")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium")
 PHONE = {"width": 390, "height": 844}
 
@@ -32,9 +32,7 @@ def test_moving_a_resident_on_a_phone(live_server, playwright_driver, app, town)
 
     browser = playwright_driver.chromium.launch(
         executable_path=CHROMIUM, headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--no-first-run"])
+        args=CHROMIUM_ARGS)
     try:
         ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
                                   locale="zh-CN", timezone_id="Asia/Shanghai")
