@@ -291,17 +291,25 @@ export async function pendingOps(limit) {
     .sort((a, b) => a.order - b.order || a.device_counter - b.device_counter).slice(0, limit);
 }
 
-/** Residents the township moved to a village this phone does not serve, named in a notice
- * before they leave the phone (one notice for many: a change of the doctor's villages). */
+/** More residents than this moving at once (a change of the doctor's villages) make one
+ * notice with their number instead of one each. */
 export const MOVED_AWAY_LISTED = 5;
+
+/** Notices of `kind` naming `people` ({id, name}), or one `<kind>_many` with their number. */
+function residentNotices(plan, kind, people) {
+  if (people.length > MOVED_AWAY_LISTED) {
+    return [{ kind: kind + '_many', entity: 'resident', count: people.length, at: plan.serverTime }];
+  }
+  return people.map((r) => ({ kind, entity: 'resident', id: r.id, name: r.name, at: plan.serverTime }));
+}
+
+/** Residents the township moved to a village this phone does not serve, named in a notice
+ * before they leave the phone. */
 function movedAway(plan) {
   if (plan.reset) return [];
-  const names = plan.changes.filter((c) => c.op === 'evict' && c.entity === 'resident')
-    .map((c) => data.resident.get(c.id)).filter(Boolean).map((r) => ({ id: r.id, name: r.name }));
-  if (names.length > MOVED_AWAY_LISTED) {
-    return [{ kind: 'moved_away_many', entity: 'resident', count: names.length, at: plan.serverTime }];
-  }
-  return names.map((r) => ({ kind: 'moved_away', entity: 'resident', id: r.id, name: r.name, at: plan.serverTime }));
+  return residentNotices(plan, 'moved_away', plan.changes
+    .filter((c) => c.op === 'evict' && c.entity === 'resident')
+    .map((c) => data.resident.get(c.id)).filter(Boolean));
 }
 
 /** Residents new to this phone's villages once it holds everything (`caught_up`: not
@@ -310,12 +318,10 @@ function movedAway(plan) {
 function arrived(plan) {
   if (plan.reset || !data.state.caught_up) return [];
   const seen = new Set();
-  const names = plan.changes.filter((c) => c.op === 'upsert' && c.entity === 'resident' &&
-    !data.resident.has(c.id) && !seen.has(c.id) && seen.add(c.id)).map((c) => ({ id: c.id, name: c.data.name }));
-  if (names.length > MOVED_AWAY_LISTED) {
-    return [{ kind: 'arrived_many', entity: 'resident', count: names.length, at: plan.serverTime }];
-  }
-  return names.map((r) => ({ kind: 'arrived', entity: 'resident', id: r.id, name: r.name, at: plan.serverTime }));
+  return residentNotices(plan, 'arrived', plan.changes
+    .filter((c) => c.op === 'upsert' && c.entity === 'resident' && !data.resident.has(c.id) &&
+      !seen.has(c.id) && seen.add(c.id))
+    .map((c) => ({ id: c.id, name: c.data.name })));
 }
 
 /**
