@@ -17,7 +17,6 @@ let go of the GIL while the database works.
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -35,13 +34,15 @@ _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
 
 
 def default_workers() -> int:
-    """The app's METRICS_WORKERS, else one per core, at most four."""
+    """The app's METRICS_WORKERS (server/config.py), outside an app context its default."""
     try:
         from flask import current_app
 
         return int(current_app.config.get("METRICS_WORKERS") or 1)
     except RuntimeError:  # outside an app context
-        return min(os.cpu_count() or 1, 4)
+        from server.config import Config
+
+        return Config.METRICS_WORKERS
 
 
 def can_share(session: Session) -> bool:
