@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from sync.ids import time_ordered_uuid  # noqa: E402
+
 TABLES = ("service_records", "hypertension_followups", "sync_changes")
 UUID_COLUMNS = {"service_records": ("id", "resident_id", "household_id", "device_id"),
                 "hypertension_followups": ("id",),
@@ -98,27 +100,50 @@ def capture(workdir: Path) -> tuple[Path, dict[str, tuple[str, list]]]:
     return path, {t: (statement, rows[:n]) for t, (statement, rows) in kept.items()}
 
 
+def rowid_seq(conn: sqlite3.Connection) -> None:
+    """Rebuild sync_changes with `seq` as its rowid (INTEGER PRIMARY KEY), indexes kept."""
+    table, = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sync_changes'").fetchone()
+    indexes = [sql for sql, in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'sync_changes' AND type = 'index' "
+        "AND sql IS NOT NULL")]
+    keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys=OFF")  # the documented 12-step table rebuild
+    conn.execute(table.replace("seq BIGINT NOT NULL", "seq INTEGER NOT NULL")
+                 .replace("CREATE TABLE sync_changes", "CREATE TABLE new_changes"))
+    conn.execute("INSERT INTO new_changes SELECT * FROM sync_changes")
+    conn.execute("DROP TABLE sync_changes")
+    conn.execute("ALTER TABLE new_changes RENAME TO sync_changes")
+    for sql in indexes:
+        conn.execute(sql)
+    conn.execute(f"PRAGMA foreign_keys={keys}")
+
+
 def columns(statement: str) -> list[str]:
     return [c.strip() for c in re.search(r"\(([^)]*)\) VALUES", statement).group(1).split(",")]
 
 
 def replay(source: Path, workdir: Path, kept: dict, *, foreign_keys: bool = True,
-           blobs: bool = False, drop: tuple[str, ...] = (), payload: bool = True) -> float:
+           blobs: bool = False, drop: tuple[str, ...] = (), payload: bool = True,
+           cache_mib: int = 0, ordered: bool = False, seq_rowid: bool = False) -> float:
     """µs of thread CPU per record for the three inserts and the commit (median of
     BATCHES batches) on a copy of `source` changed as asked."""
     target = workdir / "variant.sqlite"
     shutil.copyfile(source, target)
     conn = sqlite3.connect(target, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "mmap_size=1073741824",
-                   f"foreign_keys={'ON' if foreign_keys else 'OFF'}"):
+                   f"foreign_keys={'ON' if foreign_keys else 'OFF'}",
+                   f"cache_size={-1024 * cache_mib if cache_mib else -2000}"):
         conn.execute(f"PRAGMA {pragma}")
+    if seq_rowid:
+        rowid_seq(conn)
     for index in drop:
         conn.execute(f"DROP INDEX {index}")
     seq = conn.execute("SELECT max(seq) FROM sync_changes").fetchone()[0]
     cols = {t: columns(kept[t][0]) for t in TABLES}
     spent = []
     for _ in range(BATCHES):
-        ids = [uuid.uuid4() for _ in kept["service_records"][1]]
+        new_id = time_ordered_uuid if ordered else uuid.uuid4
+        ids = [new_id() for _ in kept["service_records"][1]]
         rows = {}
         for table in TABLES:
             at = {c: i for i, c in enumerate(cols[table])}
@@ -129,7 +154,7 @@ def replay(source: Path, workdir: Path, kept: dict, *, foreign_keys: bool = True
                     seq += 1
                     row[at["seq"]] = seq
                     row[at["entity_id"]] = ids[n].hex
-                    row[at["op_id"]] = uuid.uuid4().hex
+                    row[at["op_id"]] = new_id().hex
                     if not payload:
                         row[at["payload"]] = ""
                 else:
@@ -165,7 +190,15 @@ def main() -> int:
             ("no secondary index on sync_changes", {"drop": SECONDARY["sync_changes"]}),
             ("no secondary index on either", {"drop": all_secondary}),
             ("sync_changes without its payload", {"payload": False}),
-            ("all of the above", {"foreign_keys": False, "blobs": True, "drop": all_secondary,
+            ("page cache 64 MiB", {"cache_mib": 64}),
+            ("seq as the rowid", {"seq_rowid": True}),
+            ("time-ordered ids (UUIDv7)", {"ordered": True}),
+            ("time-ordered ids and page cache 64 MiB", {"ordered": True, "cache_mib": 64}),
+            ("time-ordered ids, seq as the rowid", {"ordered": True, "seq_rowid": True}),
+            ("time-ordered ids, seq as the rowid, foreign keys off, 16-byte UUIDs", {
+                "ordered": True, "seq_rowid": True, "foreign_keys": False, "blobs": True}),
+            ("all of the above", {"cache_mib": 64, "ordered": True, "seq_rowid": True,
+                                  "foreign_keys": False, "blobs": True, "drop": all_secondary,
                                   "payload": False}),
         ]
         runs: dict[str, list[float]] = {label: [] for label, _ in variants}

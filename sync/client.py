@@ -16,10 +16,10 @@ import datetime as dt
 import gzip
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable
 from typing import Any
 
+from sync.ids import time_ordered_uuid
 from sync.wire import (  # noqa: F401  (re-exported: the client's public names)
     DeviceRevoked,
     HttpTransport,
@@ -118,7 +118,7 @@ class SyncClient:
 
     def create(self, entity: str, data: dict[str, Any], entity_id: str | None = None) -> str:
         """Make a new record, resident or household locally and queue it."""
-        entity_id = entity_id or str(uuid.uuid4())
+        entity_id = entity_id or str(time_ordered_uuid())
         self.db.execute("BEGIN")
         self.db.execute("INSERT OR REPLACE INTO entities VALUES (?, ?, 0, ?)",
                         (entity, entity_id, json.dumps({**data, "id": entity_id})))
@@ -164,7 +164,7 @@ class SyncClient:
 
     def _queue(self, entity: str, action: str, entity_id: str, base: int,
                data: dict[str, Any]) -> str:
-        op_id = str(uuid.uuid4())
+        op_id = str(time_ordered_uuid())
         self.db.execute(
             "INSERT INTO outbox (op_id, entity, action, id, base_version, data, device_time)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -7,6 +7,7 @@
  * An outbox entry is deleted only by applyPlan, after the server acknowledged it.
  */
 import { database, bucketOf, BUCKETS, wipeDatabase } from './db.js';
+import { timeOrderedUuid } from './ids.js';
 import { newDataKey, wrapDataKey, unwrapDataKey, seal, open } from './crypto.js';
 import { withSearchKeys, loadPinyin } from './search.js';
 import { RECORD_SCHEMAS, RESIDENT, HOUSEHOLD } from './validate.js';
@@ -38,11 +39,11 @@ function serial(fn) {
 }
 
 /**
- * A fresh UUID (v4).
+ * A fresh record id: a time-ordered UUID (v7, ids.js).
  * @returns {string}
  */
 export function uuid() {
-  return crypto.randomUUID();
+  return timeOrderedUuid();
 }
 
 /**

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 from server.clock import now_utc
+from sync.ids import time_ordered_uuid
 
 # Explicit constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -65,5 +66,5 @@ class Timestamps:
 
 
 def new_uuid() -> uuid.UUID:
-    """Return a random UUID (server-made ids; phones make their own)."""
-    return uuid.uuid4()
+    """A time-ordered UUID for server-made ids, as phones make theirs (sync/ids.py)."""
+    return time_ordered_uuid()
