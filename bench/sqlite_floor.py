@@ -100,22 +100,35 @@ def capture(workdir: Path) -> tuple[Path, dict[str, tuple[str, list]]]:
     return path, {t: (statement, rows[:n]) for t, (statement, rows) in kept.items()}
 
 
-def rowid_seq(conn: sqlite3.Connection) -> None:
-    """Rebuild sync_changes with `seq` as its rowid (INTEGER PRIMARY KEY), indexes kept."""
-    table, = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sync_changes'").fetchone()
+def rebuild(conn: sqlite3.Connection, name: str, change) -> None:
+    """Rebuild table `name` with its CREATE TABLE text passed through `change`, indexes
+    kept (SQLite's documented 12-step table rebuild)."""
+    table, = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
     indexes = [sql for sql, in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'sync_changes' AND type = 'index' "
-        "AND sql IS NOT NULL")]
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type = 'index' "
+        "AND sql IS NOT NULL", (name,))]
     keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
-    conn.execute("PRAGMA foreign_keys=OFF")  # the documented 12-step table rebuild
-    conn.execute(table.replace("seq BIGINT NOT NULL", "seq INTEGER NOT NULL")
-                 .replace("CREATE TABLE sync_changes", "CREATE TABLE new_changes"))
-    conn.execute("INSERT INTO new_changes SELECT * FROM sync_changes")
-    conn.execute("DROP TABLE sync_changes")
-    conn.execute("ALTER TABLE new_changes RENAME TO sync_changes")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute(change(table).replace(f"CREATE TABLE {name}", "CREATE TABLE rebuilt"))
+    conn.execute(f"INSERT INTO rebuilt SELECT * FROM {name}")
+    conn.execute(f"DROP TABLE {name}")
+    conn.execute(f"ALTER TABLE rebuilt RENAME TO {name}")
     for sql in indexes:
         conn.execute(sql)
     conn.execute(f"PRAGMA foreign_keys={keys}")
+
+
+def rowid_seq(conn: sqlite3.Connection) -> None:
+    """sync_changes with `seq` as its rowid (INTEGER PRIMARY KEY)."""
+    rebuild(conn, "sync_changes", lambda sql: sql.replace("seq BIGINT NOT NULL",
+                                                          "seq INTEGER NOT NULL"))
+
+
+def without_rowid(conn: sqlite3.Connection) -> None:
+    """The two record tables clustered on their id (WITHOUT ROWID): one B-tree each
+    instead of the rowid table plus the primary key's index."""
+    for name in TABLES[:2]:
+        rebuild(conn, name, lambda sql: sql.rstrip().rstrip(";") + " WITHOUT ROWID")
 
 
 def columns(statement: str) -> list[str]:
@@ -124,7 +137,8 @@ def columns(statement: str) -> list[str]:
 
 def replay(source: Path, workdir: Path, kept: dict, *, foreign_keys: bool = True,
            blobs: bool = False, drop: tuple[str, ...] = (), payload: bool = True,
-           cache_mib: int = 0, ordered: bool = False, seq_rowid: bool = False) -> float:
+           cache_mib: int = 0, ordered: bool = False, seq_rowid: bool = False,
+           clustered: bool = False) -> float:
     """µs of thread CPU per record for the three inserts and the commit (median of
     BATCHES batches) on a copy of `source` changed as asked."""
     target = workdir / "variant.sqlite"
@@ -136,6 +150,8 @@ def replay(source: Path, workdir: Path, kept: dict, *, foreign_keys: bool = True
         conn.execute(f"PRAGMA {pragma}")
     if seq_rowid:
         rowid_seq(conn)
+    if clustered:
+        without_rowid(conn)
     for index in drop:
         conn.execute(f"DROP INDEX {index}")
     seq = conn.execute("SELECT max(seq) FROM sync_changes").fetchone()[0]
@@ -195,6 +211,10 @@ def main() -> int:
             ("time-ordered ids (UUIDv7)", {"ordered": True}),
             ("time-ordered ids and page cache 64 MiB", {"ordered": True, "cache_mib": 64}),
             ("time-ordered ids, seq as the rowid", {"ordered": True, "seq_rowid": True}),
+            ("time-ordered ids, record tables WITHOUT ROWID", {"ordered": True,
+                                                               "clustered": True}),
+            ("time-ordered ids, WITHOUT ROWID, seq as the rowid", {
+                "ordered": True, "clustered": True, "seq_rowid": True}),
             ("time-ordered ids, seq as the rowid, foreign keys off, 16-byte UUIDs", {
                 "ordered": True, "seq_rowid": True, "foreign_keys": False, "blobs": True}),
             ("all of the above", {"cache_mib": 64, "ordered": True, "seq_rowid": True,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from server.clock import now_utc
 from server.jsontext import dumps  # the sync path's JSON writer, imported from here too
 from server.models import SyncChange, SyncCounter
-from server.services.bulk import bulk_insert, insert_processed
+from server.services.bulk import RowPlan, bulk_insert, insert_processed
 
 
 def change_row(seq: int, entity: str, entity_id: uuid.UUID, village_id: int, op: str,
@@ -49,7 +49,7 @@ class Writer:
                         .values(value=SyncCounter.value))
         self.last = session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
         self.rows: list[dict[str, Any]] = []
-        self.ready: list[dict[str, Any]] = []  # rows made ahead by bulk.processed, + seq
+        self.ready: list[tuple[int, Any]] = []  # (seq, row made ahead by a bulk.RowPlan)
         self.now = now or now_utc()
         self.seq_of_op: dict[uuid.UUID, int] = {}
         self.logged: list[dict[str, Any]] = []  # every row appended: {"status"}
@@ -79,12 +79,11 @@ class Writer:
         self.logged.append({"status": status if op_id is not None else "server"})
         return self.last
 
-    def append_ready(self, row: dict[str, Any], op_id: uuid.UUID, status: str) -> int:
-        """Queue a new entity's change row made ahead of the lock (`bulk.processed`, every
-        column but `seq`, which is set here) and return its seq. Nothing to supersede."""
+    def append_ready(self, row: Any, plan: RowPlan, op_id: uuid.UUID, status: str) -> int:
+        """Queue a new entity's change row made ahead of the lock by `plan` (every column
+        but `seq`, which is set here) and return its seq. Nothing to supersede."""
         self.last += 1
-        row["seq"] = self.last
-        self.ready.append(row)
+        self.ready.append((self.last, plan.replace(row, "seq", self.last)))
         self.seq_of_op[op_id] = self.last
         self.logged.append({"status": status})
         return self.last
@@ -97,7 +96,7 @@ class Writer:
     def restore(self, mark: int) -> None:
         """Forget seqs handed out since `mark` (their rows were rolled back)."""
         self.rows = [r for r in self.rows if r["seq"] <= mark]
-        self.ready = [r for r in self.ready if r["seq"] <= mark]
+        self.ready = [(seq, r) for seq, r in self.ready if seq <= mark]
         self.logged = self.logged[:len(self.logged) - (self.last - mark)]
         self.last = mark
 
@@ -106,7 +105,7 @@ class Writer:
             bulk_insert(self.session, SyncChange.__table__, self.rows)
             self.rows = []
         if self.ready:
-            insert_processed(self.session, SyncChange.__table__, self.ready)
+            insert_processed(self.session, SyncChange.__table__, [r for _, r in self.ready])
             self.ready = []
 
     def finish(self) -> None:

@@ -260,18 +260,26 @@ class SyncClient:
         free = list(lanes)
         in_flight: dict[Any, tuple[Any, list]] = {}
         error: BaseException | None = None
-        after, ops = 0, first
+
+        def encoded(ops: list[dict[str, Any]]) -> tuple | None:
+            """The request for `ops`, or None when they are a short tail (it goes with the
+            ordinary exchange)."""
+            if len(ops) < PUSH_BATCH:
+                return None
+            return ops, self._encode(self.build_request(ops, pull_limit=0), auth=True,
+                                     gzip_body=True)
+
+        # The next request is read and encoded while the lanes are busy, not when one
+        # comes free: the client's work stays off the path from one batch to the next.
+        ready = encoded(first)
         with ThreadPoolExecutor(len(lanes)) as pool:
             while True:
-                while error is None and free and ops:
-                    after = ops[-1]["device_counter"]
+                while error is None and free and ready is not None:
+                    ops, request = ready
                     lane = free.pop()
-                    request = self._encode(self.build_request(ops, pull_limit=0), auth=True,
-                                           gzip_body=True)
                     in_flight[pool.submit(lane.post, "/api/sync", *request)] = (lane, ops)
-                    ops = self._next_ops(after, creates_only=True)
-                    if len(ops) < PUSH_BATCH:
-                        ops = []  # a short tail goes with the ordinary exchange
+                    ready = encoded(self._next_ops(ops[-1]["device_counter"],
+                                                   creates_only=True))
                 if not in_flight:
                     break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)

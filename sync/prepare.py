@@ -17,7 +17,7 @@ from server.models import RECORD_CLASSES, ServiceRecord, SyncChange, User
 from server.problems import ApiError
 from server.schemas.fast import loader
 from server.schemas.records import load_record
-from server.services.bulk import convert, processed
+from server.services.bulk import RowPlan
 from server.services.records import Batch, prepare_record
 from server.services.serialize import jsonable
 from sync.changelog import change_row, dumps
@@ -41,14 +41,16 @@ class Checked:
 
 class Staged:
     """A new record prepared before the counter lock: its row, its three table rows with
-    driver values (`bulk.processed`; the change row lacks only its seq), and the subject
-    as it was read then, to be compared under the lock."""
+    driver values (`bulk.RowPlan`; the change row lacks only its seq, which `change_plan`
+    sets under the lock), and the subject as it was read then, to be compared under the
+    lock."""
 
-    __slots__ = ("row", "resident", "household", "envelope", "detail", "change")
+    __slots__ = ("row", "resident", "household", "envelope", "detail", "change", "change_plan")
 
-    def __init__(self, row, resident, household, envelope, detail, change):
+    def __init__(self, row, resident, household, envelope, detail, change, change_plan):
         self.row, self.resident, self.household = row, resident, household
         self.envelope, self.detail, self.change = envelope, detail, change
+        self.change_plan = change_plan
 
 
 def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: list[Checked],
@@ -70,13 +72,13 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
     households = {c.body.get("household_id") for c in todo} - {None}
     batch.preload(residents, households)
     dialect = session.get_bind().dialect
-    change_table = SyncChange.__table__
-    # What every row of this push shares, converted once.
-    same = {"device_id": device_id, "created_at": now, "updated_at": now}
-    fixed_envelope = convert(dialect, SRT, same)
-    fixed_change = convert(dialect, change_table, {
+    # What every row of this push shares is converted once, in the plans.
+    envelope = RowPlan(dialect, SRT, {"device_id": device_id, "created_at": now,
+                                      "updated_at": now})
+    change_plan = RowPlan(dialect, SyncChange.__table__, {
         "device_id": device_id, "committed_at": now, "user_id": user.id, "entity": "record",
         "op": "upsert", "version": 1, "superseded": False, "status": "accepted"})
+    details: dict[str, RowPlan] = {}
     for c in todo:
         try:
             row = prepare_record(batch, dict(c.body), device_id, now)
@@ -90,12 +92,14 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
                             status="accepted", op_id=op["op_id"], device_id=device_id,
                             device_counter=op["device_counter"],
                             base_version=op["base_version"], user_id=user.id)
+        detail = details.get(row["kind"])
+        if detail is None:
+            detail = details[row["kind"]] = RowPlan(dialect,
+                                                    RECORD_CLASSES[row["kind"]].__table__)
         c.staged = Staged(
             row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
             batch.households.get(row["household_id"]) if row.get("household_id") else None,
-            processed(dialect, SRT, row, fixed_envelope),
-            processed(dialect, RECORD_CLASSES[row["kind"]].__table__, row),
-            processed(dialect, change_table, change, fixed_change))
+            envelope.values(row), detail.values(row), change_plan.values(change), change_plan)
     return frozenset(batch.villages)
 
 

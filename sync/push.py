@@ -200,7 +200,8 @@ class _Push:
         if staged is not None and self._still_as_staged(staged):
             self.ready.append(staged)
             self.pending_ids[staged.row["id"]] = staged.row
-            seq = self.writer.append_ready(staged.change, op["op_id"], "accepted")
+            seq = self.writer.append_ready(staged.change, staged.change_plan, op["op_id"],
+                                           "accepted")
             return {"status": "accepted", "version": 1, "seq": seq}
         row = prepare_record(self.batch, data, self.device_id, self.writer.now)
         self.pending.append(row)

@@ -8,6 +8,7 @@ dicts through `exec_driver_sql` (one `executemany`).
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -46,37 +47,59 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     conn.exec_driver_sql(sql, params)
 
 
-def processed(dialect, table: Table, row: dict[str, Any],
-              fixed: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`row` with each value turned into what the driver takes (bind processors applied),
-    keyed by column: work done ahead, e.g. before a lock is taken (sync/push.py).
-    `fixed` holds columns already converted (values shared by a whole batch)."""
-    _sql, columns, procs, _positional = _compiled(table, dialect)
-    if fixed:
-        return {c: fixed[c] if c in fixed else
-                (p(row[c]) if p and row[c] is not None else row[c])
-                for c, p in zip(columns, procs, strict=True)}
-    return {c: (p(row[c]) if p and row[c] is not None else row[c])
-            for c, p in zip(columns, procs, strict=True)}
+class RowPlan:
+    """How rows of one table become driver values in one pass, worked out once: the
+    columns in the INSERT's order (`operator.itemgetter` picks them at C speed), the few
+    that need a bind processor, and `fixed` ones shared by a whole batch, converted once.
+
+    `values(row)` is the row ready for `insert_processed`: a tuple for positional drivers
+    (sqlite3), a dict for named ones (psycopg). Work done ahead, e.g. before a lock is
+    taken (sync/prepare.py); `replace(values, column, value)` fills in a column later (a
+    change row's seq, under the lock)."""
+
+    def __init__(self, dialect, table: Table, fixed: dict[str, Any] | None = None):
+        _sql, columns, procs, self.positional = _compiled(table, dialect)
+        self.columns = columns
+        done = convert(dialect, table, fixed or {})
+        self.fixed = [(i, done[c]) for i, c in enumerate(columns) if c in done]
+        self.procs = [(i, p) for i, (c, p) in enumerate(zip(columns, procs, strict=True))
+                      if p is not None and c not in done]
+        self.pick = itemgetter(*columns)
+        self.index = {c: i for i, c in enumerate(columns)}
+
+    def values(self, row: dict[str, Any]) -> tuple | dict[str, Any]:
+        """`row` (every column; fixed ones may hold anything) as driver values."""
+        out = list(self.pick(row))
+        for i, proc in self.procs:
+            if out[i] is not None:
+                out[i] = proc(out[i])
+        for i, value in self.fixed:
+            out[i] = value
+        return tuple(out) if self.positional else dict(zip(self.columns, out, strict=True))
+
+    def replace(self, values: tuple | dict[str, Any], column: str, value: Any
+                ) -> tuple | dict[str, Any]:
+        """`values` with one column set to `value` (a driver value)."""
+        if not self.positional:
+            values[column] = value
+            return values
+        i = self.index[column]
+        return values[:i] + (value,) + values[i + 1:]
 
 
 def convert(dialect, table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """Some columns' values converted for the driver (for `processed(fixed=...)`)."""
+    """Some columns' values converted for the driver (a `RowPlan`'s fixed ones)."""
     _sql, columns, procs, _positional = _compiled(table, dialect)
     proc = dict(zip(columns, procs, strict=True))
     return {c: (proc[c](v) if proc[c] and v is not None else v) for c, v in values.items()}
 
 
-def insert_processed(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows made by `processed` (every column, driver values) in one executemany."""
-    if not rows:
-        return
-    conn = session.connection()
-    sql, columns, _procs, positional = _compiled(table, conn.dialect)
-    # Named-parameter drivers (psycopg) take the dicts as they are: bind names are the
-    # column keys, as in `bulk_insert`.
-    conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in rows] if positional
-                         else rows)
+def insert_processed(session: Session, table: Table, rows: list) -> None:
+    """Insert rows made by `RowPlan.values` (driver values: lists in the INSERT's column
+    order, or dicts keyed by column for named-parameter drivers) in one executemany."""
+    if rows:
+        conn = session.connection()
+        conn.exec_driver_sql(_compiled(table, conn.dialect)[0], rows)
 
 
 def rows_in(session: Session, head: str, column, values: list, size: int = 500) -> list[tuple]:
