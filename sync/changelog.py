@@ -88,6 +88,14 @@ class Writer:
         self.logged.append({"status": status})
         return self.last
 
+    def people_logged_since(self, seq: int) -> bool:
+        """Has a change of a resident or household been logged after `seq`?"""
+        if seq >= self.last:
+            return False
+        return self.session.execute(
+            select(SyncChange.seq).where(SyncChange.seq > seq, SyncChange.entity != "record")
+            .limit(1)).first() is not None
+
     def mark(self) -> int:
         """Insert queued rows and return the current seq, before a step that may fail."""
         self._flush_rows()

@@ -11,9 +11,10 @@ import uuid
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import RECORD_CLASSES, ServiceRecord, SyncChange, User
+from server.models import RECORD_CLASSES, ServiceRecord, SyncChange, SyncCounter, User
 from server.problems import ApiError
 from server.schemas.fast import loader
 from server.schemas.records import load_record
@@ -53,8 +54,21 @@ class Staged:
         self.change_plan = change_plan
 
 
+class Seen:
+    """What `stage` read: the scope, the records' residents and households, and the sync
+    counter read before them. Every write of a resident or household is logged with a
+    seq (sync.changelog.Writer), so if none was logged after `counter`, the subjects are
+    still exactly as read, and the push need not read them again under the lock."""
+
+    __slots__ = ("villages", "counter", "residents", "households")
+
+    def __init__(self, villages, counter, residents, households):
+        self.villages, self.counter = villages, counter
+        self.residents, self.households = residents, households
+
+
 def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: list[Checked],
-          now: dt.datetime) -> frozenset[int] | None:
+          now: dt.datetime) -> Seen | None:
     """Prepare the push's valid new records without the lock: check scope and subject
     against a plain read, build the rows and the change payload, apply the bind
     processors. Returns the villages in scope as read (None when nothing was staged).
@@ -63,10 +77,13 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
     resident or household (village, birth date) and the scope are what they were here;
     anything else, and every record this step declined (an unknown resident, a resident
     who has moved, a bad date), goes the ordinary way. Staging is an optimisation: it
-    never decides a result by itself."""
+    never decides a result by itself. Returns what was read (`Seen`), or None when
+    nothing was staged."""
     todo = [c for c in checked if c.body is not None]
     if not todo:
         return None
+    # Read before the subjects: a change committed after this has a higher seq.
+    counter = session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
     batch = Batch(session, user)
     residents = {c.body.get("resident_id") for c in todo} - {None}
     households = {c.body.get("household_id") for c in todo} - {None}
@@ -100,7 +117,7 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
             row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
             batch.households.get(row["household_id"]) if row.get("household_id") else None,
             envelope.values(row), detail.values(row), change_plan.values(change), change_plan)
-    return frozenset(batch.villages)
+    return Seen(frozenset(batch.villages), counter, batch.residents, batch.households)
 
 
 def preflight(raw_ops: list[Any]) -> list[Checked]:

@@ -35,7 +35,7 @@ from server.services.records import Batch, insert_records, prepare_record, publi
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
-from sync.prepare import Checked, Staged, preflight, record_body, stage
+from sync.prepare import Checked, Seen, Staged, preflight, record_body, stage
 
 SRT = ServiceRecord.__table__
 
@@ -61,10 +61,10 @@ def apply_push(session: Session, user: User, device: Device | None,
     only the writing is one at a time."""
     now = now_utc()
     checked = preflight(raw_ops)
-    staged_in = stage(session, user, device.id if device else None, checked, now)
+    seen = stage(session, user, device.id if device else None, checked, now)
     push = _Push(session, user, device, now)
-    push.prefetch(checked)
-    push.staged_in = staged_in
+    push.staged_in = seen.villages if seen is not None else None
+    push.prefetch(checked, seen)
     results = PushOutcome(push.apply(raw, pre) for raw, pre in zip(raw_ops, checked,
                                                                    strict=True))
     push.finish()
@@ -104,9 +104,11 @@ class _Push:
         self.counter_at_lock = self.writer.last
         self.existing_records: set[uuid.UUID] = set()
 
-    def prefetch(self, checked: list[Checked]) -> None:
+    def prefetch(self, checked: list[Checked], seen: Seen | None = None) -> None:
         """Look up, in a few queries, what every op will ask about: earlier receipts,
-        records that already exist, and the residents and households records point to."""
+        records that already exist, and the residents and households records point to
+        (those `stage` read are taken as read when no resident or household has been
+        logged since, and the scope is the same)."""
         op_ids, record_ids, residents, households = [], [], set(), set()
         for c in checked:
             if c.op is None:
@@ -131,7 +133,11 @@ class _Push:
         self.existing_records.update(_uuid(r) for r, in rows_in(
             self.session, "SELECT id FROM service_records WHERE id", ServiceRecord.id,
             record_ids))
-        self.batch.preload(residents, households)
+        if seen is not None and seen.villages == self.batch.villages and \
+                not self.writer.people_logged_since(seen.counter):
+            self.batch.residents.update(seen.residents)
+            self.batch.households.update(seen.households)
+        self.batch.preload(residents, households)  # what is not known yet
 
     def apply(self, raw: Any, checked: Checked) -> dict[str, Any]:
         """One op → one result (accepted, duplicate, merged, conflict or rejected)."""

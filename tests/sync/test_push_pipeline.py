@@ -2,6 +2,7 @@
 records in flight side by side, and records staged before the lock but checked under it."""
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import threading
@@ -10,13 +11,14 @@ import uuid
 import pytest
 from conftest import PASSWORD
 from records_factory import record_body
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select
 from transport import FlaskTransport
 
 import sync.client as client_module
 import sync.push as push_module
 from server.extensions import db
-from server.models import Resident, ServiceRecord, SyncChange
+from server.models import Resident, ServiceRecord, SyncChange, User
+from server.services import people
 from sync.client import SyncClient
 
 
@@ -159,21 +161,25 @@ def test_a_failed_lane_loses_nothing(app, town, tmp_path, monkeypatch):
 
 
 def test_a_staged_record_is_checked_again_under_the_lock(app, town, phone, monkeypatch):
-    """The resident moves away between staging and the lock: the staged row (for the
-    old village) must not be used; the record is decided the ordinary way."""
+    """The township moves the resident away between staging and the lock (as a commit of
+    another request would, through the sync log): the staged row (for the old village)
+    must not be used; the record is decided the ordinary way."""
     a = phone()
     real_stage = push_module.stage
     seen = {}
 
     def stage_then_move(session, user, device_id, checked, now):
-        villages = real_stage(session, user, device_id, checked, now)
+        read = real_stage(session, user, device_id, checked, now)
         seen["staged"] = sum(c.staged is not None for c in checked)
-        session.execute(update(Resident).where(Resident.id == town["resident_1"])
-                        .values(village_id=town["village_3"]))
-        return villages
+        staff = session.get(User, town["staff_a"])
+        resident = session.get(Resident, town["resident_1"])
+        people.update_resident(session, staff, resident.id, {
+            "village_id": town["village_2"], "household_id": town["household_2"],
+            "moved_in_on": dt.date(2026, 1, 1)}, resident.version)
+        return read
 
     monkeypatch.setattr(push_module, "stage", stage_then_move)
-    a.create("record", record_body(town, sbp=150))
+    a.create("record", record_body(town, sbp=150, service_date="2026-06-01"))
     stats = a.sync()
     assert seen["staged"] == 1
     assert stats["rejected"] == 1
@@ -181,6 +187,50 @@ def test_a_staged_record_is_checked_again_under_the_lock(app, town, phone, monke
     assert op["status"] == "rejected" and "resident_id" in json.loads(op["errors"])
     with app.app_context():
         assert db.session.scalar(select(func.count(ServiceRecord.id))) == 0
+
+
+def _resident_reads(app) -> list[str]:
+    """Every SELECT of the residents table the app's engine runs, from now on."""
+    reads: list[str] = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM residents" in statement:
+            reads.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", spy)
+    return reads
+
+
+def test_subjects_unchanged_since_staging_are_not_read_again(app, town, phone):
+    """Nothing was logged between staging and the lock: the residents staging read are
+    used as read, one query in all; after a change of a resident is logged in between,
+    they are read again under the lock."""
+    a = phone()
+    for i in range(3):
+        a.create("record", record_body(town, sbp=130 + i))
+    reads = _resident_reads(app)
+    assert a.sync()["pushed"] == 3
+    assert len(reads) == 1
+
+
+def test_subjects_are_read_again_after_a_resident_change_is_logged(app, town, phone,
+                                                                 monkeypatch):
+    a = phone()
+    real_stage = push_module.stage
+
+    def stage_then_edit(session, user, device_id, checked, now):
+        read = real_stage(session, user, device_id, checked, now)
+        resident = session.get(Resident, town["resident_2"])  # another village's resident
+        people.update_resident(session, session.get(User, town["staff_a"]), resident.id,
+                               {"phone": "13900000002"}, resident.version)
+        return read
+
+    monkeypatch.setattr(push_module, "stage", stage_then_edit)
+    a.create("record", record_body(town, sbp=131))
+    reads = _resident_reads(app)
+    assert a.sync()["pushed"] == 1
+    assert len([r for r in reads if " IN " in r.upper()]) == 2  # staging, and under the lock
 
 
 def test_staged_and_ordinary_records_make_the_same_rows(app, town, phone, monkeypatch):
