@@ -153,7 +153,11 @@ def prepare_record(batch: Batch, data: dict[str, Any], device_id: uuid.UUID | No
     (every column of the envelope and of its kind), ready to insert and to publish."""
     resolve_subject(batch, data)
     resolve_doctor(batch.session, batch.user, data)
-    row = {name: data.get(name, default) for name, default in _DEFAULTS[data["kind"]].items()}
+    defaults = _DEFAULTS[data["kind"]]
+    row = defaults.copy()  # every column, in the table's order, then the body's values
+    row.update(data)
+    if len(row) != len(defaults):  # the body named something that is not a column
+        row = {name: row[name] for name in defaults}
     row.update(device_id=device_id, created_at=created_at or now, updated_at=now,
                version=version, deleted_at=None)
     return row
