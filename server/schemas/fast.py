@@ -236,8 +236,24 @@ def _inline(field: fields.Field, n: int, env: dict[str, Any]) -> list[str] | Non
         convert = ["if type(v) is not str or len(v) != 10 or not ISO_DATE.fullmatch(v):",
                    "    return None", "try:", "    x = date_fromiso(v)",
                    "except ValueError:", "    return None"]
+    elif type(field) is base.DateTime and field.format in (None, "iso", "iso8601") and \
+            field.default_timezone is None:  # marshmallow: fromisoformat, then aware only
+        convert = ["if type(v) is not str:", "    return None", "try:",
+                   "    x = datetime_fromiso(v)", "except ValueError:", "    return None",
+                   "if x.tzinfo is None or x.tzinfo.utcoffset(x) is None:", "    return None"]
+    elif type(field) is base.RawObject and field.key_field is None and \
+            field.value_field is None:
+        convert = ["if type(v) is not dict:", "    return None", "x = dict(v)"]
+    elif isinstance(field, base.Nested) and not field.many:
+        env[f"N{n}"] = FastLoader(field.schema).load
+        convert = ["if type(v) is not dict:", "    return None", f"x = N{n}(v)",
+                   "if x is None:", "    return None"]
+    elif isinstance(field, base.List):
+        env[f"I{n}"] = compile_field(field.inner, field.name or "")
+        convert = ["if type(v) is not list:", "    return None", f"x = [I{n}(i) for i in v]",
+                   "for i in x:", "    if i is BAD:", "        return None"]
     else:
-        return None  # datetimes, objects, nested schemas, lists: compile_field's checks
+        return None  # anything else: compile_field's check, called from the function
     out = list(convert)
     for k, v in enumerate(field.validators):
         if isinstance(v, validate.Length) and v.equal is None or \
