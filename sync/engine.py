@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import now_utc
 from server.models import Device, User
+from server.schemas.fast import loader
 from server.services.serialize import jsonable
 from sync import PROTOCOL_VERSION
 from sync.changelog import dumps
@@ -15,7 +16,7 @@ from sync.protocol import CLOCK_TOLERANCE_S, SyncRequest
 from sync.pull import changes_since, reference_data, reference_version
 from sync.push import apply_push
 
-_REQUEST = SyncRequest()
+_REQUEST = loader(SyncRequest())
 
 
 def handle_sync(session: Session, user: User, device: Device | None, body: Any,
@@ -26,7 +27,7 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     applied then). Bad ops inside a good request are answered one by one as `rejected`.
     """
     received_at = received_at or now_utc()
-    req = _REQUEST.load(body)
+    req = _REQUEST(body)
     results = apply_push(session, user, device, req["push"]) if req["push"] else []
     session.commit()
 

@@ -132,18 +132,21 @@ def preflight(raw_ops: list[Any]) -> list[Checked]:
         checked = Checked(op=op)
         if op["entity"] == "record" and op["action"] == "create":
             try:
-                checked.body = record_body(op)
+                checked.body = record_body(op, raw)
             except ValidationError as e:
                 checked.body_error = e
         out.append(checked)
     return out
 
 
-def record_body(op: dict) -> dict[str, Any]:
+def record_body(op: dict, raw: dict | None = None) -> dict[str, Any]:
     """A record op's body, validated by its kind's schema; the op's device time becomes
-    `device_created_at` when the body has none."""
-    body = {**op["data"], "id": str(op["id"])}
+    `device_created_at` when the body has none. With the `raw` op the envelope was loaded
+    from, its id and device time go in as sent (the envelope accepted them, and the body's
+    fields of the same types read them the same way) rather than written out again."""
+    body = {**op["data"], "id": raw["id"] if raw is not None else str(op["id"])}
     if op.get("device_time") and "device_created_at" not in body:
-        body["device_created_at"] = jsonable(op["device_time"])
+        body["device_created_at"] = raw["device_time"] if raw is not None else \
+            jsonable(op["device_time"])
     return load_record(body)
 
