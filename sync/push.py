@@ -30,7 +30,7 @@ from server.models import (
 from server.problems import ApiError, field_errors
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.services import people
-from server.services.bulk import insert_processed, rows_in
+from server.services.bulk import driver_values, insert_processed, rows_in
 from server.services.records import Batch, insert_records, prepare_record, publish_new_record
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
@@ -121,12 +121,13 @@ class _Push:
                 households.add(_uuid(data.get("household_id")))
         residents.discard(None)
         households.discard(None)
+        sent = driver_values(self.session, SyncChange.op_id, op_ids)  # the same in both
         for op_id, result in rows_in(self.session, "SELECT op_id, result FROM sync_receipts "
-                                     "WHERE op_id", SyncReceipt.op_id, op_ids):
+                                     "WHERE op_id", None, sent):
             self.stored[_uuid(op_id)] = result
         for op_id, eid, version, seq in rows_in(
                 self.session, "SELECT op_id, entity_id, version, seq FROM sync_changes WHERE "
-                "entity = 'record' AND status = 'accepted' AND op_id", SyncChange.op_id, op_ids):
+                "entity = 'record' AND status = 'accepted' AND op_id", None, sent):
             self.stored_records[_uuid(op_id)] = {"op_id": str(_uuid(op_id)),
                                                  "id": str(_uuid(eid)), "status": "accepted",
                                                  "version": version, "seq": seq}
@@ -377,6 +378,8 @@ def _same(data: dict[str, Any], existing: dict[str, Any]) -> bool:
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
+    if type(value) is uuid.UUID:  # a validated body's ids are UUIDs already
+        return value
     try:
         return uuid.UUID(str(value)) if value is not None else None
     except ValueError:

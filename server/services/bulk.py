@@ -133,15 +133,21 @@ def insert_processed(session: Session, table: Table, rows: list) -> None:
         conn.exec_driver_sql(_compiled(table, conn.dialect)[0], rows)
 
 
+def driver_values(session: Session, column, values: list) -> list:
+    """`values` converted by `column`'s type, as bound parameters would be."""
+    proc = column.type._cached_bind_processor(session.get_bind().dialect)
+    return [proc(v) if proc and v is not None else v for v in values]
+
+
 def rows_in(session: Session, head: str, column, values: list, size: int = 500) -> list[tuple]:
     """Rows of `head` + " IN (...)" over `values` (converted by `column`'s type, as a bound
-    parameter would be), in slices of `size` (SQLite limits parameters). Values in the
-    rows come back as the driver gives them (a UUID is hex text on SQLite)."""
+    parameter would be; `column` None: `values` are driver values already, as
+    `driver_values` makes them), in slices of `size` (SQLite limits parameters). Values in
+    the rows come back as the driver gives them (a UUID is hex text on SQLite)."""
     if not values:
         return []
     conn = session.connection()
-    proc = column.type._cached_bind_processor(conn.dialect)
-    sent = [proc(v) if proc and v is not None else v for v in values]
+    sent = driver_values(session, column, values) if column is not None else values
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     out: list[tuple] = []
     for i in range(0, len(sent), size):
