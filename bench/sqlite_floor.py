@@ -211,6 +211,13 @@ def main() -> int:
             ("time-ordered ids (UUIDv7)", {"ordered": True}),
             ("time-ordered ids and page cache 64 MiB", {"ordered": True, "cache_mib": 64}),
             ("time-ordered ids, seq as the rowid", {"ordered": True, "seq_rowid": True}),
+            ("time-ordered ids, without ix_service_records_doctor_date", {
+                "ordered": True, "drop": ("ix_service_records_doctor_date",)}),
+            ("time-ordered ids, without ix_sync_changes_op_id", {
+                "ordered": True, "drop": ("ix_sync_changes_op_id",)}),
+            ("time-ordered ids, without those two, seq as the rowid", {
+                "ordered": True, "seq_rowid": True,
+                "drop": ("ix_service_records_doctor_date", "ix_sync_changes_op_id")}),
             ("time-ordered ids, record tables WITHOUT ROWID", {"ordered": True,
                                                                "clustered": True}),
             ("time-ordered ids, WITHOUT ROWID, seq as the rowid", {
