@@ -4,15 +4,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from server import cli, errors, security
 from server.config import Config
 from server.extensions import db, migrate
 
 
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in a URL: at most 2**31 - 1, the largest id a database integer holds,
+    so a longer number is a 404 rather than an overflow in the query."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the app; `test_config` overrides settings in tests."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)

@@ -8,6 +8,7 @@ were no errors: a form is stored whole or not at all
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ MODES_KEY = "followup_counted_modes"
 POPULATION_KEY = "permanent_population"
 RATE_KINDS = ("min_rate", "max_rate", "rising")
 COUNT_KINDS = ("min_count", "rising")
+_WHOLE = re.compile(r"-?[0-9]+")  # plain digits only: int() refuses "²" and "①"
 INHERIT = "inherit"  # no row: the township's target (for a village) or the national one
 
 
@@ -71,7 +73,7 @@ def _int(raw: str | None, lo: int, hi: int) -> tuple[int | None, str | None]:
     raw = (raw or "").strip()
     if not raw:
         return None, "请填写"
-    if not raw.lstrip("-").isdigit():
+    if not _WHOLE.fullmatch(raw):
         return None, "请填写整数"
     value = int(raw)
     if not lo <= value <= hi:

@@ -13,7 +13,7 @@ from server.models import QualityFlag
 from server.problems import ApiError
 from server.township.i18n import word
 from server.township.jobs import refresh_township
-from server.township.web import admin_only, bp
+from server.township.web import admin_only, bp, whole
 
 
 @bp.post("/recompute")
@@ -48,7 +48,8 @@ def draw_sample():
         parse_period(key)
     except ValueError:
         abort(400)
-    size_n = min(max(int(size), 1), 200) if size.isdigit() else 20
+    size_n = whole(size)
+    size_n = min(max(size_n, 1), 200) if size_n is not None else 20
     verification.draw_sample(db.session, g.user.township_id, key, size_n, g.user.id)
     db.session.commit()
     return redirect(url_for("township.quality") + "#verification")

@@ -16,7 +16,7 @@ from server.metrics.definitions import SUPPORTED, settings_for, targets_for
 from server.models import Village
 from server.services import audit
 from server.township.i18n import word
-from server.township.web import admin_only, bp
+from server.township.web import admin_only, bp, form_id, whole
 
 
 def _villages() -> list:
@@ -71,15 +71,16 @@ def save_rules():
 def _scope() -> tuple[int, int | None]:
     """?year= (default this year) and ?village= (a village of the township, else none)."""
     source = request.form if request.method == "POST" else request.args
-    year_raw = source.get("year", "")
-    year = int(year_raw) if year_raw.isdigit() and 2000 <= int(year_raw) <= 2100 \
-        else today_local().year
+    year = whole(source.get("year", ""))
+    if year is None or not 2000 <= year <= 2100:
+        year = today_local().year
     raw = source.get("village", "")
     if not raw:
         return year, None
-    if not raw.isdigit() or int(raw) not in {v.id for v in _villages()}:
+    village_id = form_id(raw)
+    if village_id not in {v.id for v in _villages()}:
         abort(404)
-    return year, int(raw)
+    return year, village_id
 
 
 def _targets_page(year: int, village_id: int | None, form=None, errors=None,

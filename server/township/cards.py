@@ -21,7 +21,7 @@ from server.models.cards import REVOKE_REASONS
 from server.problems import ApiError
 from server.services import audit
 from server.township.i18n import word
-from server.township.web import bp, form_id
+from server.township.web import bp, form_id, whole
 
 NOTE_MAX = 200
 FILTERS = ("active", "none", "revoked")
@@ -88,7 +88,8 @@ def _village_page(village: Village, name: str | None = None):
 
 def _page_number(text: str | None) -> int:
     """?page= as a page number from 1; anything else (missing, not a number) is 1."""
-    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
+    page = whole(text)
+    return page if page is not None and 0 < page < 100_000 else 1
 
 
 def _named(changes: list[dict]) -> list[dict]:
@@ -190,10 +191,10 @@ def revoke_card(card_id: int):
 @bp.post("/cards/blank")
 def make_blank_cards():
     """A batch of blank cards for doctors to link at the door (audited)."""
-    raw = request.form.get("count", "").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= service.MAX_BATCH:
+    count = whole(request.form.get("count", "").strip())
+    if count is None or not 1 <= count <= service.MAX_BATCH:
         return _refuse("card_blank_count")
-    batch, cards = service.make_blank(db.session, g.user, int(raw))
+    batch, cards = service.make_blank(db.session, g.user, count)
     audit.record_change(db.session, g.user, f"card:blank:{batch}", "make_blank",
                         after={"count": len(cards)})
     db.session.commit()

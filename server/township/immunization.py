@@ -9,7 +9,7 @@ from server.metrics import read, vaccines
 from server.models import VaccineScheduleDose, Village
 from server.township.exports import send
 from server.township.i18n import word
-from server.township.web import bp, current_period
+from server.township.web import bp, current_period, form_id
 
 
 @bp.get("/vaccines")
@@ -32,8 +32,8 @@ def vaccine_drill(vaccine: str, dose_no: int):
     names = dict(db.session.execute(db.select(Village.id, Village.name).where(
         Village.township_id == g.user.township_id)).all())
     raw = request.args.get("village", "")
-    village_id = int(raw) if raw.isdigit() else None
-    if village_id is not None and village_id not in names:
+    village_id = form_id(raw)
+    if raw and village_id not in names:
         abort(404)
     period = current_period("year")
     rows = vaccines.drill(db.session, g.user.township_id, period, vaccine, dose_no,

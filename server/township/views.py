@@ -8,7 +8,7 @@ from server.metrics import assessment, read
 from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period, settings_for
 from server.metrics.quality import CHECKS
 from server.models import User, VerificationSample, Village
-from server.township.web import bp, current_period
+from server.township.web import bp, current_period, form_id, whole
 
 
 def _village_names() -> dict[int, str]:
@@ -17,9 +17,15 @@ def _village_names() -> dict[int, str]:
     return dict(rows.all())
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+def _id_arg(name: str) -> int | None:
+    """?name= as a row id: None when absent, 404 when it is not one."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    value = form_id(raw)
+    if value is None:
+        abort(404)
+    return value
 
 
 @bp.get("/")
@@ -38,7 +44,9 @@ def trends():
     key = request.args.get("indicator", "htn_standard")
     if key not in BY_KEY or not BY_KEY[key].supported:
         abort(404)
-    year = _int_arg("year") or parse_period(current_period("year")).year
+    year = whole(request.args.get("year"))
+    if year is None or not 2000 <= year <= 2100:
+        year = parse_period(current_period("year")).year
     data = read.trend(db.session, g.user.township_id, year, key)
     return render_template("township/trends.html", data=data, year=year, key=key,
                            indicators=SUPPORTED)
@@ -69,7 +77,7 @@ def drill(indicator: str):
     if indicator not in BY_KEY or not BY_KEY[indicator].supported:
         abort(404)
     period = current_period("year")
-    village_id, doctor_id = _int_arg("village"), _int_arg("doctor")
+    village_id, doctor_id = _id_arg("village"), _id_arg("doctor")
     names = _village_names()
     if village_id is not None and village_id not in names:
         abort(404)
