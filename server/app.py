@@ -9,13 +9,14 @@ from werkzeug.routing import IntegerConverter
 from server import cli, errors, security
 from server.config import Config
 from server.extensions import db, migrate
+from server.numbers import ID_LIMIT
 
 
 class DatabaseInt(IntegerConverter):
     """`<int:...>` in a URL: at most 2**31 - 1, the largest id a database integer holds,
-    so a longer number is a 404 rather than an overflow in the query."""
+    so a longer number is a 404 rather than an overflow in the query (server/numbers.py)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=ID_LIMIT - 1, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -15,6 +15,7 @@ from server.cards import render, service
 from server.extensions import db
 from server.models import ResidentCard, Township, Village
 from server.models.cards import REVOKE_REASONS
+from server.numbers import form_id
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Choice, Int, Str
 from server.services import audit, people
@@ -149,8 +150,10 @@ def card_svg(card_id: int):
 def sheet():
     """An A4 sheet to print: ?village_id=, ?household_id= or ?batch= (blank cards)."""
     args = request.args
+    village_id = form_id(args["village_id"]) if "village_id" in args else None
+    if "village_id" in args and village_id is None:
+        raise ApiError(400, "bad_request")
     try:
-        village_id = int(args["village_id"]) if "village_id" in args else None
         household_id = uuid.UUID(args["household_id"]) if "household_id" in args else None
     except ValueError:
         raise ApiError(400, "bad_request") from None

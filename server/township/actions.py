@@ -10,10 +10,11 @@ from server.metrics import dismissals, verification
 from server.metrics.definitions import parse_period
 from server.metrics.rollups import recompute_period
 from server.models import QualityFlag
+from server.numbers import whole
 from server.problems import ApiError
 from server.township.i18n import word
 from server.township.jobs import refresh_township
-from server.township.web import admin_only, bp, whole
+from server.township.web import admin_only, bp
 
 
 @bp.post("/recompute")

@@ -14,9 +14,10 @@ from server.extensions import db
 from server.metrics import assessment, editing
 from server.metrics.definitions import SUPPORTED, settings_for, targets_for
 from server.models import Village
+from server.numbers import form_id, whole
 from server.services import audit
 from server.township.i18n import word
-from server.township.web import admin_only, bp, form_id, whole
+from server.township.web import admin_only, bp
 
 
 def _villages() -> list:

@@ -18,10 +18,11 @@ from server.cards.views import sheet_pdf
 from server.extensions import db
 from server.models import Resident, Village
 from server.models.cards import REVOKE_REASONS
+from server.numbers import form_id, whole
 from server.problems import ApiError
 from server.services import audit
 from server.township.i18n import word
-from server.township.web import bp, form_id, whole
+from server.township.web import bp
 
 NOTE_MAX = 200
 FILTERS = ("active", "none", "revoked")

@@ -7,9 +7,10 @@ from flask import abort, g, render_template, request
 from server.extensions import db
 from server.metrics import read, vaccines
 from server.models import VaccineScheduleDose, Village
+from server.numbers import form_id
 from server.township.exports import send
 from server.township.i18n import word
-from server.township.web import bp, current_period, form_id
+from server.township.web import bp, current_period
 
 
 @bp.get("/vaccines")

@@ -21,10 +21,11 @@ from sqlalchemy import select
 from server.clock import today_local
 from server.extensions import db
 from server.models import Household, ResidenceEvent, Resident, Village
+from server.numbers import form_id
 from server.problems import ApiError
 from server.services import audit, people
 from server.township.i18n import word
-from server.township.web import bp, form_id
+from server.township.web import bp
 
 FOUND_MAX = 50  # residents listed for one search; more asks for more of the name
 

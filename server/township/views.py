@@ -8,7 +8,8 @@ from server.metrics import assessment, read
 from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period, settings_for
 from server.metrics.quality import CHECKS
 from server.models import User, VerificationSample, Village
-from server.township.web import bp, current_period, form_id, whole
+from server.numbers import form_id, whole
+from server.township.web import bp, current_period
 
 
 def _village_names() -> dict[int, str]:

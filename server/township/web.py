@@ -135,19 +135,6 @@ def _lang_url(lang: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
 
 
-def whole(raw: str | None) -> int | None:
-    """A whole number typed as plain digits 0-9, or None. (`str.isdigit` alone is true
-    for "²" and "①", which `int` refuses: a server error instead of an answer.)"""
-    return int(raw) if raw and raw.isascii() and raw.isdigit() else None
-
-
-def form_id(raw: str | None) -> int | None:
-    """A row id (or a version) typed into a form or a query, or None (a database integer:
-    no overflow on PostgreSQL)."""
-    value = whole(raw)
-    return value if value is not None and value < 2**31 else None
-
-
 def current_period(kind: str = "quarter") -> str:
     """?period= if valid, else this month, quarter or year."""
     from server.metrics.definitions import parse_period

@@ -57,3 +57,9 @@ def test_form_numbers(client, town, raw):
 def test_target_numbers_refused_with_a_reason(raw):
     value, reason = whole_in_range(raw, 0, 100)
     assert value is None and reason
+
+
+@pytest.mark.parametrize("raw", ["²", "99999999999999999999", "-3"])
+def test_card_sheet_village_numbers(client, town, raw):
+    login(client, "staff_a")
+    assert client.get(f"/api/cards/sheet.pdf?village_id={raw}").status_code == 400
