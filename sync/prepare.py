@@ -71,14 +71,14 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
           now: dt.datetime) -> Seen | None:
     """Prepare the push's valid new records without the lock: check scope and subject
     against a plain read, build the rows and the change payload, apply the bind
-    processors. Returns the villages in scope as read (None when nothing was staged).
+    processors. Returns what was read (`Seen`), or None when nothing was staged.
 
-    Under the lock, `_Push` reads the subjects again and uses a staged record only if its
-    resident or household (village, birth date) and the scope are what they were here;
-    anything else, and every record this step declined (an unknown resident, a resident
-    who has moved, a bad date), goes the ordinary way. Staging is an optimisation: it
-    never decides a result by itself. Returns what was read (`Seen`), or None when
-    nothing was staged."""
+    Under the lock, `_Push` reads the subjects again (unless no resident or household
+    change was logged since: `Seen`) and uses a staged record only if its resident or
+    household (village, birth date) and the scope are what they were here; anything
+    else, and every record this step declined (an unknown resident, a resident who has
+    moved, a bad date), goes the ordinary way. Staging is an optimisation: it never
+    decides a result by itself."""
     todo = [c for c in checked if c.body is not None]
     if not todo:
         return None

@@ -198,10 +198,9 @@ def _generate(fl: FastLoader) -> Callable[[Any], dict | None]:
             env[f"D{n}"] = fl.defaults[name]
             default = f"D{n}()" if callable(fl.defaults[name]) else f"D{n}"
             lines += ["    else:", f"        out[{name!r}] = {default}"]
-    for name in fl.defaults.keys() - fl.fields.keys():  # defaults of unseen fields
-        env[f"E_{len(env)}"] = fl.defaults[name]
-        key = f"E_{len(env) - 1}"
-        lines.append(f"    out[{name!r}] = {key}() if callable({key}) else {key}")
+    for k, name in enumerate(sorted(fl.defaults.keys() - fl.fields.keys())):
+        env[f"E{k}"] = fl.defaults[name]  # a default of a field the loader does not read
+        lines.append(f"    out[{name!r}] = E{k}() if callable(E{k}) else E{k}")
     lines += ["    for hook in HOOKS:",
               "        try:",
               "            hook(out, partial=None, many=False)",

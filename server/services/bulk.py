@@ -126,7 +126,7 @@ def convert(dialect, table: Table, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_processed(session: Session, table: Table, rows: list) -> None:
-    """Insert rows made by `RowPlan.values` (driver values: lists in the INSERT's column
+    """Insert rows made by `RowPlan.values` (driver values: tuples in the INSERT's column
     order, or dicts keyed by column for named-parameter drivers) in one executemany."""
     if rows:
         conn = session.connection()
