@@ -449,7 +449,7 @@ class SyncClient:
 
     def _encode(self, body: Any, auth: bool = False, gzip_body: bool = False
                 ) -> tuple[bytes, dict[str, str]]:
-        raw = encode_request(body).encode()
+        raw = encode_request(body)
         headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
         if gzip_body:
             raw = gz.compress(raw, gz.FAST)  # ISA-L when installed: docs/adr/0041

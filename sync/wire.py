@@ -18,12 +18,27 @@ try:  # faster when installed (it is with the server); the standard library othe
 
     def _store(value: Any) -> str:
         return orjson.dumps(value).decode()
+
+    def _fragment(value: Any) -> Any:
+        # An op's stored JSON text goes into the request as it is (orjson.Fragment).
+        if type(value) is RawJSON:
+            return orjson.Fragment(str(value))
+        raise TypeError
+
+    def _encode_fast(body: Any) -> bytes | None:
+        try:
+            return orjson.dumps(body, default=_fragment, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+        except TypeError:  # anything else orjson would not write as `_dumps` does
+            return None
 except ImportError:  # pragma: no cover - the reference client on its own
     def _loads(data: bytes | str) -> Any:
         return json.loads(data)
 
     def _store(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def _encode_fast(body: Any) -> bytes | None:
+        return None
 
 
 class SyncError(Exception):
@@ -110,11 +125,16 @@ class RawJSON(str):
     """JSON text (an op's `data` as stored in the outbox), sent as it is, not re-encoded."""
 
 
-def encode_request(body: Any) -> str:
-    """The request's JSON text: `_dumps(body)`, but `data` held as RawJSON is spliced in."""
+def encode_request(body: Any) -> bytes:
+    """The request's JSON as UTF-8: `_dumps(body)`, but `data` held as RawJSON is spliced
+    in as it is. With orjson this is one call (0.2 ms of CPU for 1,000 ops, against 6.5 ms
+    for the splicing below, docs/benchmarks.md)."""
+    fast = _encode_fast(body)
+    if fast is not None:
+        return fast
     ops = body.get("push") if isinstance(body, dict) else None
     if not ops or not any(isinstance(op.get("data"), RawJSON) for op in ops):
-        return _dumps(body)
+        return _dumps(body).encode()
     parts = []
     for op in ops:
         data = op["data"]
@@ -124,4 +144,5 @@ def encode_request(body: Any) -> str:
         else:
             parts.append(_dumps(op))
     head = _dumps({k: v for k, v in body.items() if k != "push"})
-    return head[:-1] + (',"push":[' if len(head) > 2 else '"push":[') + ",".join(parts) + "]}"
+    return (head[:-1] + (',"push":[' if len(head) > 2 else '"push":[') + ",".join(parts)
+            + "]}").encode()

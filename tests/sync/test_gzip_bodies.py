@@ -82,7 +82,7 @@ def _records(app) -> int:
 def _request(a, town, n=3) -> bytes:
     for i in range(n):
         a.create("record", record_body(town, sbp=130 + i))
-    return encode_request(a.build_request(a._next_ops())).encode()
+    return encode_request(a.build_request(a._next_ops()))
 
 
 def test_server_refuses_a_damaged_gzip_body_and_applies_nothing(app, town, phone):
