@@ -70,6 +70,8 @@ def main() -> int:
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--phases", action="store_true",
                         help="thread CPU time per step of the server's work, last round")
+    parser.add_argument("--timeline", action="store_true",
+                        help="with --http: when each request of the last round was in flight")
     args = parser.parse_args()
     if args.http:
         return http_rounds(args)
@@ -214,12 +216,15 @@ def http_rounds(args) -> int:
             phone.enrol("doctor01", "demo1234", label="push-profile")
             phone.sync()
             ratios, ours, theirs = [], [], []
+            timeline = _record_requests(HttpTransport) if args.timeline else None
             for r in range(args.rounds):
                 for i in range(args.n):
                     phone.create("record", sync_data.followup(
                         i, residents[i % len(residents)], dt.date(2026, 11, 23)))
                 a = sb.run_anchor_bench(home, args.n, f"http://127.0.0.1:{anchor_port}",
                                         f"http://127.0.0.1:{anchor_port}")
+                if timeline is not None:
+                    timeline.clear()
                 t, cpu, server = time.perf_counter(), time.process_time(), _cpu_of(master.pid)
                 stats = phone.sync()
                 mine = time.perf_counter() - t
@@ -235,9 +240,33 @@ def http_rounds(args) -> int:
                       f"{theirs[-1]:,.0f} rec/s, ratio {ratios[-1]:.2f}", flush=True)
             print(f"median: ours {statistics.median(ours):,.0f} rec/s, anchor "
                   f"{statistics.median(theirs):,.0f} rec/s, ratio {statistics.median(ratios):.2f}")
+            if timeline:
+                start = min(b for b, _, _, _ in timeline)
+                lanes = sorted({lane for _, _, lane, _ in timeline})
+                print("last round's requests (ms from the first; lane; request bytes):")
+                for began, ended, lane, size in sorted(timeline):
+                    print(f"  {1e3 * (began - start):7.1f} → {1e3 * (ended - start):7.1f}"
+                          f"  lane {lanes.index(lane)}  {size:,} B")
         finally:
             procs.stop_all()
     return 0
+
+
+def _record_requests(transport_class) -> list[tuple[float, float, int, int]]:
+    """Note (start, end, thread, body bytes) of every request the transport sends."""
+    import threading
+
+    log: list[tuple[float, float, int, int]] = []
+    post = transport_class.post
+
+    def noted(self, path, body, headers):
+        began = time.perf_counter()
+        try:
+            return post(self, path, body, headers)
+        finally:
+            log.append((began, time.perf_counter(), threading.get_ident(), len(body)))
+    transport_class.post = noted
+    return log
 
 
 def _cpu_of(master: int) -> float:

@@ -268,15 +268,20 @@ class SyncClient:
             return ops, self._encode(self.build_request(ops, pull_limit=0), auth=True,
                                      gzip_body=True)
 
-        # The next request is read and encoded while the lanes are busy, not when one
-        # comes free: the client's work stays off the path from one batch to the next.
+        # The next request is read and encoded while the lanes are busy, and a lane whose
+        # response arrives is handed it before that response is stored: the client's work
+        # stays off the path from one batch to the next (docs/benchmarks.md, "Session 5").
         ready = encoded(first)
         with ThreadPoolExecutor(len(lanes)) as pool:
+
+            def send(lane: Any) -> list[dict[str, Any]]:
+                ops, request = ready
+                in_flight[pool.submit(lane.post, "/api/sync", *request)] = (lane, ops)
+                return ops
+
             while True:
                 while error is None and free and ready is not None:
-                    ops, request = ready
-                    lane = free.pop()
-                    in_flight[pool.submit(lane.post, "/api/sync", *request)] = (lane, ops)
+                    ops = send(free.pop())
                     ready = encoded(self._next_ops(ops[-1]["device_counter"],
                                                    creates_only=True))
                 if not in_flight:
@@ -284,13 +289,21 @@ class SyncClient:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     lane, sent = in_flight.pop(future)
-                    free.append(lane)
+                    following = None
+                    if error is None and ready is not None:
+                        following = send(lane)
+                        ready = None
+                    else:
+                        free.append(lane)
                     try:
                         response = self._decode(*future.result())
                         self._apply_push_only(response, sent)
                         self._count(stats, sent, response)
                     except BaseException as e:  # the others still land before it is raised
                         error = error or e
+                    if following is not None and error is None:
+                        ready = encoded(self._next_ops(following[-1]["device_counter"],
+                                                       creates_only=True))
         for lane in lanes[1:]:
             lane.close()
         if error is not None:
