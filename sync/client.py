@@ -225,15 +225,14 @@ class SyncClient:
     def _lanes(self) -> int:
         return LANES if hasattr(self.transport, "fork") else 1
 
-    def _next_ops(self, after: int = 0, creates_only: bool = False, size: int = 0
-                  ) -> list[dict[str, Any]]:
-        """The next batch (of `size` ops, PUSH_BATCH by default) of pending ops after
-        outbox counter `after`; `data` stays the stored JSON text (RawJSON). With
-        `creates_only`, the batch stops before the first op that is not a new record."""
+    def _next_ops(self, after: int = 0, creates_only: bool = False) -> list[dict[str, Any]]:
+        """The next batch of pending ops after outbox counter `after`; `data` stays the
+        stored JSON text (RawJSON). With `creates_only`, the batch stops before the first
+        op that is not a new record."""
         rows = self.db.execute(
             "SELECT op_id, counter, entity, action, id, base_version, data, device_time "
             "FROM outbox WHERE status = 'pending' AND counter > ? ORDER BY counter LIMIT ?",
-            (after, size or PUSH_BATCH))
+            (after, PUSH_BATCH))
         ops = []
         for o, c, e, a, i, b, d, t in rows:
             if creates_only and (e != "record" or a != "create"):
@@ -260,37 +259,19 @@ class SyncClient:
         free = list(lanes)
         in_flight: dict[Any, tuple[Any, list]] = {}
         error: BaseException | None = None
-        # The last few batches are smaller, so the lanes finish close together rather than
-        # one pushing its last full batch alone: once no more than a full batch per lane is
-        # left (all pending ops counted: an upper bound on the run), it goes in 2 per lane.
-        left = self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'"
-                               ).fetchone()[0] - len(first)
-        tail = 0
 
-        def following(ops: list[dict[str, Any]]) -> tuple | None:
-            """The request after `ops`, or None when the run is over or its rest is a short
-            tail (it goes with the ordinary exchange)."""
-            nonlocal left, tail
-            if not tail and left <= PUSH_BATCH * len(lanes):
-                tail = max(1, -(-left // (2 * len(lanes))), PUSH_BATCH // 8)
-            size = tail or PUSH_BATCH
-            return encoded(self._next_ops(ops[-1]["device_counter"], creates_only=True,
-                                          size=size), size)
-
-        def encoded(ops: list[dict[str, Any]], size: int) -> tuple | None:
-            """The request for `ops`, or None when they are fewer than the `size` asked."""
-            nonlocal left
-            if not ops or len(ops) < size:
+        def encoded(ops: list[dict[str, Any]]) -> tuple | None:
+            """The request for `ops`, or None when they are a short tail (it goes with the
+            ordinary exchange)."""
+            if len(ops) < PUSH_BATCH:
                 return None
-            left -= len(ops)
             return ops, self._encode(self.build_request(ops, pull_limit=0), auth=True,
                                      gzip_body=True)
 
         # The next request is read and encoded while the lanes are busy, and a lane whose
         # response arrives is handed it before that response is stored: the client's work
         # stays off the path from one batch to the next (docs/benchmarks.md, "Session 5").
-        ready = first, self._encode(self.build_request(first, pull_limit=0), auth=True,
-                                    gzip_body=True)
+        ready = encoded(first)
         with ThreadPoolExecutor(len(lanes)) as pool:
 
             def send(lane: Any) -> list[dict[str, Any]]:
@@ -300,15 +281,17 @@ class SyncClient:
 
             while True:
                 while error is None and free and ready is not None:
-                    ready = following(send(free.pop()))
+                    ops = send(free.pop())
+                    ready = encoded(self._next_ops(ops[-1]["device_counter"],
+                                                   creates_only=True))
                 if not in_flight:
                     break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     lane, sent = in_flight.pop(future)
-                    sent_next = None
+                    following = None
                     if error is None and ready is not None:
-                        sent_next = send(lane)
+                        following = send(lane)
                         ready = None
                     else:
                         free.append(lane)
@@ -318,8 +301,9 @@ class SyncClient:
                         self._count(stats, sent, response)
                     except BaseException as e:  # the others still land before it is raised
                         error = error or e
-                    if sent_next is not None and error is None:
-                        ready = following(sent_next)
+                    if following is not None and error is None:
+                        ready = encoded(self._next_ops(following[-1]["device_counter"],
+                                                       creates_only=True))
         for lane in lanes[1:]:
             lane.close()
         if error is not None:
