@@ -73,3 +73,9 @@ def _response(req: dict, results: list, skew: int | None, page: dict, version: s
     # Stored change payloads are already JSON: splice them in rather than re-encode.
     text = dumps(head)
     return text[:-1] + ',"changes":[' + ",".join(page["changes_json"]) + "]}"
+
+
+def carries_changes(response: str) -> bool:
+    """Does a response `handle_sync` wrote hold any changes? (`_response` ends every one
+    with its changes list.)"""
+    return not response.endswith(',"changes":[]}')

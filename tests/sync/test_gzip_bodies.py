@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import ServiceRecord
 from sync import gz
+from sync.engine import carries_changes
 from sync.wire import encode_request
 
 TEXT = json.dumps([{"name": "张三丰", "sbp": 120 + i, "notes": "按时服药"} for i in range(500)],
@@ -122,10 +123,14 @@ def test_acknowledgements_and_pages_of_changes_both_come_back_gzip(app, town, ph
     a = phone()
     r = _post(a, gzip.compress(_request(a, town, 30)))
     assert r.headers["Content-Encoding"] == "gzip"
-    reply = json.loads(gzip.decompress(r.get_data()))
+    text = gzip.decompress(r.get_data()).decode()
+    assert not carries_changes(text)  # acknowledgements only: the fast setting
+    reply = json.loads(text)
     assert [x["status"] for x in reply["results"]] == ["accepted"] * 30
     b = phone(name="b", synced=False)
     r = _post(b, gzip.compress(json.dumps(b.build_request([])).encode()))
     assert r.headers["Content-Encoding"] == "gzip"
-    page = json.loads(gzip.decompress(r.get_data()))
+    text = gzip.decompress(r.get_data()).decode()
+    assert carries_changes(text)  # a page of changes: the small setting
+    page = json.loads(text)
     assert sum(c["entity"] == "record" for c in page["changes"]) == 30
