@@ -250,3 +250,37 @@ def test_staged_and_ordinary_records_make_the_same_rows(app, town, phone, monkey
     assert {k: v for k, v in rows[staged_id].items() if k not in volatile} == \
         {k: v for k, v in rows[plain_id].items() if k not in volatile}
     assert set(rows[staged_id]) == set(rows[plain_id])
+
+
+def test_the_cycle_collector_is_off_during_an_exchange_and_back_after(app, town, phone,
+                                                                      monkeypatch):
+    import gc
+
+    import server.api.sync as api
+
+    seen = []
+    real = api.handle_sync
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("the server failed mid-exchange")
+        return real(*args, **kwargs)
+
+    a = phone()
+    monkeypatch.setattr(api, "handle_sync", watched)
+    a.create("record", record_body(town))
+    assert gc.isenabled()
+    a.sync()
+    assert seen == [False] and gc.isenabled()
+    a.create("record", record_body(town, sbp=150))
+    with pytest.raises(Exception):  # noqa: B017 - the 500, however the client words it
+        a.sync()
+    assert seen == [False, False] and gc.isenabled()  # back on after a failure too
+    gc.disable()  # whoever turned it off before the request keeps it off
+    try:
+        a.sync()
+        assert seen[-1] is False and not gc.isenabled()
+    finally:
+        gc.enable()
+    assert a.pending() == []
