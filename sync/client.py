@@ -272,6 +272,7 @@ class SyncClient:
         # response arrives is handed it before that response is stored: the client's work
         # stays off the path from one batch to the next (docs/benchmarks.md, "Session 5").
         ready = encoded(first)
+        own: list[tuple[int, int]] = []  # the responses' own_seqs, to move the cursor over
         with ThreadPoolExecutor(len(lanes)) as pool:
 
             def send(lane: Any) -> list[dict[str, Any]]:
@@ -297,7 +298,7 @@ class SyncClient:
                         free.append(lane)
                     try:
                         response = self._decode(*future.result())
-                        self._apply_push_only(response, sent)
+                        self._apply_push_only(response, sent, own)
                         self._count(stats, sent, response)
                     except BaseException as e:  # the others still land before it is raised
                         error = error or e
@@ -309,13 +310,28 @@ class SyncClient:
         if error is not None:
             raise error
 
-    def _apply_push_only(self, response: dict[str, Any], ops: list[dict[str, Any]] | None = None
-                         ) -> None:
-        """Store a push-only response's results; the cursor is not moved. With the `ops`
-        that were sent, their entity and id need not be read back from the outbox."""
+    def _apply_push_only(self, response: dict[str, Any], ops: list[dict[str, Any]] | None = None,
+                         own: list[tuple[int, int]] | None = None) -> None:
+        """Store a push-only response's results. With the `ops` that were sent, their
+        entity and id need not be read back from the outbox.
+
+        The cursor moves only over the device's own changes: a response's `own_seqs`
+        (a, b] says seqs a+1 to b are all this push's ops, accepted as sent, so a cursor
+        at a may go to b. Batches side by side can answer out of order; `own` gathers the
+        ranges of one run, and the cursor goes as far as they join up from it."""
         self.db.execute("BEGIN")
         try:
             self._apply_results(response["results"], ops)
+            if response.get("own_seqs"):
+                own = [] if own is None else own
+                own.append(tuple(response["own_seqs"]))
+                cursor = start = self.cursor
+                for after, through in sorted(own):
+                    if after == cursor:
+                        cursor = through
+                own[:] = [r for r in own if r[0] > cursor]
+                if cursor != start:
+                    self._set_meta("cursor", cursor)
             self._set_meta("clock_warning", int(bool(response.get("clock_warning"))))
             self.db.execute("COMMIT")
         except BaseException:

@@ -36,9 +36,14 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
         skew = round((req["device_time"] - received_at).total_seconds())
     if req["pull_limit"] == 0:
         # Push only: a device sending several batches at once pulls afterwards, in order.
+        # When all this push logged is its own ops accepted as sent, it learns which seqs
+        # those are, so its pull can start after them (docs/sync-protocol.md).
+        own = [results.counter_at_lock, results.last_seq] if results and \
+            results.only_own_accepted and device is not None and \
+            results.last_seq > results.counter_at_lock else None
         return _response(req, results, skew, {"changes_json": [], "cursor": req["cursor"],
                                               "more": False, "reset": False},
-                         req["reference_version"], None)
+                         req["reference_version"], None, own)
     if results and req["cursor"] == results.counter_at_lock and results.only_own_accepted \
             and device is not None:
         # Up to date when the push began, and all it logged is its own, accepted as sent:
@@ -57,7 +62,7 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
 
 
 def _response(req: dict, results: list, skew: int | None, page: dict, version: str,
-              reference: dict | None) -> str:
+              reference: dict | None, own_seqs: list[int] | None = None) -> str:
     head = {
         "protocol": PROTOCOL_VERSION,
         "server_time": jsonable(now_utc()),
@@ -70,6 +75,8 @@ def _response(req: dict, results: list, skew: int | None, page: dict, version: s
         "reference_version": version,
         "reference": reference,
     }
+    if req["pull_limit"] == 0:
+        head["own_seqs"] = own_seqs
     # Stored change payloads are already JSON: splice them in rather than re-encode.
     text = dumps(head)
     return text[:-1] + ',"changes":[' + ",".join(page["changes_json"]) + "]}"

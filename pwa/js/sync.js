@@ -40,6 +40,18 @@ export function wireOp(op) {
 }
 
 /**
+ * The cursor to keep after a response. A push-only response leaves the cursor where the
+ * request had it, unless its `own_seqs` [a, b] says seqs a+1..b are all this push's own
+ * ops, accepted as sent: from a cursor at a the phone may skip to b (docs/sync-protocol.md).
+ * @param {object} response
+ * @returns {number}
+ */
+function ownCursor(response) {
+  const own = response.own_seqs;
+  return Array.isArray(own) && own[0] === response.cursor ? own[1] : response.cursor;
+}
+
+/**
  * What the phone must do with a response, without doing it.
  * @param {object[]} ops the ops that were pushed, in order
  * @param {object} response the parsed response body
@@ -52,7 +64,7 @@ export function planResponse(ops, response) {
   const byId = new Map(ops.map((op) => [op.op_id, op]));
   const plan = {
     remove: [], rejected: [], stored: [], notices: [], changes: response.changes || [],
-    cursor: response.cursor, more: Boolean(response.more), reset: Boolean(response.reset),
+    cursor: ownCursor(response), more: Boolean(response.more), reset: Boolean(response.reset),
     reference: response.reference || null, referenceVersion: response.reference_version || '',
     clock: { skew: response.clock_skew_s ?? null, warning: Boolean(response.clock_warning) },
     serverTime: response.server_time || null,

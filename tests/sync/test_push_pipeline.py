@@ -94,6 +94,9 @@ def test_a_push_only_request_applies_the_push_and_pulls_nothing(app, town, phone
     assert [r["status"] for r in response["results"]] == ["accepted"]
     assert response["changes"] == [] and response["reference"] is None
     assert response["cursor"] == cursor and response["more"] is False
+    # b's record came between a's cursor and a's push: a learns its own seq, but its
+    # cursor cannot skip b's change.
+    assert response["own_seqs"] == [cursor + 1, cursor + 2]
     a._apply_push_only(response)
     assert a.cursor == cursor and a.pending() == []
     a.sync()  # the ordinary exchange then brings b's record, not a's own
@@ -124,6 +127,11 @@ def test_a_backlog_goes_up_in_two_lanes_and_lands_exactly_once(app, town, tmp_pa
     resident_at = next(i for i, b in enumerate(bodies)
                        if any(op["entity"] == "resident" for op in b["push"]))
     assert bodies[resident_at]["pull_limit"] > 0
+    # The side-by-side batches (30 records; the last 5 are a short tail that goes with
+    # the resident) told their own seqs, which joined up: the pull starts after them.
+    side = [b for b in bodies[:resident_at] if b["pull_limit"] == 0]
+    assert sum(len(b["push"]) for b in side) == 30
+    assert bodies[resident_at]["cursor"] == side[0]["cursor"] + 30
     sent_before = {op["id"] for b in bodies[:resident_at] for op in b["push"]}
     assert sent_before.isdisjoint(after)
     # Replaying every request changes nothing and answers the same, op by op.
@@ -284,3 +292,79 @@ def test_the_cycle_collector_is_off_during_an_exchange_and_back_after(app, town,
     finally:
         gc.enable()
     assert a.pending() == []
+
+
+def _push_only(a, ops):
+    return a._post_json("/api/sync", a.build_request(ops, pull_limit=0), auth=True,
+                        gzip_body=True)
+
+
+def test_own_seqs_move_the_cursor_over_the_devices_own_changes_only(app, town, phone):
+    a = phone()
+    cursor = a.cursor
+    for i in range(3):
+        a.create("record", record_body(town, sbp=120 + i))
+    response = _push_only(a, a._next_ops())
+    assert response["own_seqs"] == [cursor, cursor + 3]
+    assert response["cursor"] == cursor  # the push-only answer itself is unchanged
+    a._apply_push_only(response)
+    assert a.cursor == cursor + 3
+    # The same batch again: answered as before, but nothing logged, nothing to skip.
+    path, body, headers = a.transport.log[-1]
+    r = a.transport.client.post(path, data=body, headers=headers)
+    again = json.loads(gzip.decompress(r.get_data()) if r.headers.get(
+        "Content-Encoding") == "gzip" else r.get_data())
+    assert [r["status"] for r in again["results"]] == ["accepted"] * 3
+    assert again["own_seqs"] is None
+    # An ordinary exchange carries no own_seqs: its cursor says it all.
+    a.create("record", record_body(town, sbp=150))
+    a.sync()
+    assert "own_seqs" not in a.last_response
+    assert a.cursor == cursor + 4
+
+
+def test_own_seqs_is_null_when_the_push_logged_anything_but_own_accepted_ops(app, town,
+                                                                           phone):
+    from test_merge_and_moves import staff_patch
+
+    rid = str(town["resident_1"])
+    a = phone()
+    cursor = a.cursor
+    a.update("resident", rid, {"allergies": "青霉素"})
+    staff_patch(app, rid, phone="13711112222")  # a merge, then: not as the phone sent it
+    a.create("record", record_body(town, sbp=133))
+    response = _push_only(a, a._next_ops())
+    assert [r["status"] for r in response["results"]] == ["merged", "accepted"]
+    assert response["own_seqs"] is None
+    a._apply_push_only(response)
+    assert a.cursor == cursor
+    a.sync()  # the pull brings the staff's change and the merged version
+    assert a.get("resident", rid)[1]["phone"] == "13711112222"
+
+
+def test_a_rejected_op_does_not_stand_in_the_way(app, town, phone):
+    a = phone()
+    cursor = a.cursor
+    a.create("record", record_body(town, sbp=121))
+    a.create("record", record_body(town, sbp=120, dbp=130))  # DBP above SBP: rejected
+    response = _push_only(a, a._next_ops())
+    assert [r["status"] for r in response["results"]] == ["accepted", "rejected"]
+    assert response["own_seqs"] == [cursor, cursor + 1]
+
+
+def test_own_seqs_arriving_out_of_order_join_up_from_the_cursor(tmp_path):
+    phone = SyncClient(str(tmp_path / "order.sqlite"), transport=None)
+    phone._set_meta("cursor", 100)
+    own: list = []
+
+    def answer(after, through):
+        phone._apply_push_only({"results": [], "own_seqs": [after, through]}, None, own)
+        return phone.cursor
+
+    assert answer(110, 120) == 100  # the second batch answered first: a gap at 100..110
+    assert answer(130, 140) == 100
+    assert answer(100, 110) == 120  # the gap closes: on to 120, not over 120..130
+    assert own == [(130, 140)]
+    assert answer(125, 130) == 120  # someone else's change sits at 121..125
+    phone._apply_push_only({"results": [], "own_seqs": None}, None, own)
+    assert phone.cursor == 120
