@@ -50,7 +50,9 @@ def cycle_collector_paused() -> Iterator[None]:
     collector ran about 38 times a push walking them, 6 µs of a pushed record's ~100 µs
     of server CPU, to find some 65 objects in cycles (docs/benchmarks.md, "Session 6");
     those are collected once it is back on. A request's size is bounded
-    (MAX_CONTENT_LENGTH, MAX_INFLATED, 1,000 ops), and so is what can pile up meanwhile."""
+    (MAX_CONTENT_LENGTH, MAX_INFLATED, 1,000 ops), and so is what can pile up meanwhile.
+    With exchanges overlapping in threads (a threaded worker, the tests' two lanes), the
+    first to pause it puts it back when it ends, so it never stays off."""
     was_on = gc.isenabled()
     gc.disable()
     try:
