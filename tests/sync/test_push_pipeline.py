@@ -368,3 +368,19 @@ def test_own_seqs_arriving_out_of_order_join_up_from_the_cursor(tmp_path):
     assert answer(125, 130) == 120  # someone else's change sits at 121..125
     phone._apply_push_only({"results": [], "own_seqs": None}, None, own)
     assert phone.cursor == 120
+
+
+@pytest.mark.parametrize("first_out", ["first_in", "second_in"])
+def test_overlapping_exchanges_never_leave_the_collector_off(first_out):
+    import gc
+
+    from server.api.sync import cycle_collector_paused
+
+    a, b = cycle_collector_paused(), cycle_collector_paused()
+    a.__enter__()
+    b.__enter__()  # a second thread's exchange, begun while the first runs
+    assert not gc.isenabled()
+    ends = (a, b) if first_out == "first_in" else (b, a)
+    ends[0].__exit__(None, None, None)
+    ends[1].__exit__(None, None, None)
+    assert gc.isenabled()
