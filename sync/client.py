@@ -247,8 +247,9 @@ class SyncClient:
 
         New records depend on nothing pushed in the same run (a record's resident or
         household was created by an earlier op, which ends the run), so their order on
-        the server does not matter. The ordinary exchange that follows pulls, from the
-        cursor these requests left untouched. A failure ends the run: what was
+        the server does not matter. The ordinary exchange that follows pulls from the
+        cursor, which these requests moved only over the device's own changes, as far as
+        their `own_seqs` joined up (`_apply_push_only`). A failure ends the run: what was
         acknowledged stays acknowledged, the rest stays pending."""
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -318,25 +319,27 @@ class SyncClient:
         The cursor moves only over the device's own changes: a response's `own_seqs`
         (a, b] says seqs a+1 to b are all this push's ops, accepted as sent, so a cursor
         at a may go to b. Batches side by side can answer out of order; `own` gathers the
-        ranges of one run, and the cursor goes as far as they join up from it."""
+        ranges of one run, and the cursor goes as far as they join up from it (`own` is
+        updated only once the results are committed with the cursor)."""
+        waiting = list(own or [])
+        if response.get("own_seqs"):
+            waiting.append(tuple(response["own_seqs"]))
         self.db.execute("BEGIN")
         try:
             self._apply_results(response["results"], ops)
-            if response.get("own_seqs"):
-                own = [] if own is None else own
-                own.append(tuple(response["own_seqs"]))
-                cursor = start = self.cursor
-                for after, through in sorted(own):
-                    if after == cursor:
-                        cursor = through
-                own[:] = [r for r in own if r[0] > cursor]
-                if cursor != start:
-                    self._set_meta("cursor", cursor)
+            cursor = start = self.cursor
+            for after, through in sorted(waiting):
+                if after == cursor:
+                    cursor = through
+            if cursor != start:
+                self._set_meta("cursor", cursor)
             self._set_meta("clock_warning", int(bool(response.get("clock_warning"))))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        if own is not None:
+            own[:] = [r for r in waiting if r[0] > cursor]
         self.last_response = response
 
     def build_request(self, ops: list[dict[str, Any]], pull_limit: int | None = None

@@ -38,9 +38,11 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
         # Push only: a device sending several batches at once pulls afterwards, in order.
         # When all this push logged is its own ops accepted as sent, it learns which seqs
         # those are, so its pull can start after them (docs/sync-protocol.md).
+        # (Not from an empty log, a > 0: a pull from cursor 0 is a fresh copy, which
+        # does send a device's own changes.)
         own = [results.counter_at_lock, results.last_seq] if results and \
             results.only_own_accepted and device is not None and \
-            results.last_seq > results.counter_at_lock else None
+            0 < results.counter_at_lock < results.last_seq else None
         return _response(req, results, skew, {"changes_json": [], "cursor": req["cursor"],
                                               "more": False, "reset": False},
                          req["reference_version"], None, own)

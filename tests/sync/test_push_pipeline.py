@@ -384,3 +384,37 @@ def test_overlapping_exchanges_never_leave_the_collector_off(first_out):
     ends[0].__exit__(None, None, None)
     ends[1].__exit__(None, None, None)
     assert gc.isenabled()
+
+
+def test_own_seqs_is_null_when_the_push_evicts_a_record_from_the_device(app, town, phone):
+    """A visit made before the resident moved away is kept, logged in the new village and
+    evicted from the old one: a change the device does not hold as sent."""
+    from test_merge_and_moves import staff_patch
+
+    a = phone()
+    cursor = a.cursor
+    rec = a.create("record", record_body(town, service_date="2026-10-15"))
+    staff_patch(app, str(town["resident_1"]), village_id=town["village_2"], household_id=None)
+    response = _push_only(a, a._next_ops())
+    assert [r["status"] for r in response["results"]] == ["accepted"]
+    assert response["own_seqs"] is None
+    a._apply_push_only(response)
+    assert a.cursor == cursor
+    a.sync()
+    assert rec not in a.all("record")  # the eviction arrived: nothing was skipped
+
+
+def test_own_seqs_is_null_without_a_device(app, town):
+    from conftest import login
+
+    staff = app.test_client()
+    login(staff, "staff_a")
+    op = {"op_id": str(uuid.uuid4()), "device_counter": 1, "entity": "record",
+          "action": "create", "id": str(uuid.uuid4()), "base_version": 0,
+          "device_time": None, "data": record_body(town, doctor_id=town["doctor_a"])}
+    r = staff.post("/api/sync", json={"protocol": 1, "device_time": None, "cursor": 0,
+                                      "reference_version": "", "pull_limit": 0, "push": [op]})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert [x["status"] for x in body["results"]] == ["accepted"]
+    assert body["own_seqs"] is None
