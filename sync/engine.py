@@ -34,22 +34,21 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     skew = None
     if req.get("device_time") is not None:
         skew = round((req["device_time"] - received_at).total_seconds())
+    # All this push logged (seqs counter_at_lock+1 to last_seq) is the device's own ops,
+    # accepted as sent: nothing in that range is news to it.
+    own_only = bool(results) and results.only_own_accepted and device is not None
     if req["pull_limit"] == 0:
         # Push only: a device sending several batches at once pulls afterwards, in order.
-        # When all this push logged is its own ops accepted as sent, it learns which seqs
-        # those are, so its pull can start after them (docs/sync-protocol.md).
-        # (Not from an empty log, a > 0: a pull from cursor 0 is a fresh copy, which
-        # does send a device's own changes.)
-        own = [results.counter_at_lock, results.last_seq] if results and \
-            results.only_own_accepted and device is not None and \
+        # It learns which seqs its own are, so its pull can start after them
+        # (docs/sync-protocol.md). Not from an empty log (a > 0): a pull from cursor 0
+        # is a fresh copy, which does send a device's own changes.
+        own = [results.counter_at_lock, results.last_seq] if own_only and \
             0 < results.counter_at_lock < results.last_seq else None
         return _response(req, results, skew, {"changes_json": [], "cursor": req["cursor"],
                                               "more": False, "reset": False},
                          req["reference_version"], None, own)
-    if results and req["cursor"] == results.counter_at_lock and results.only_own_accepted \
-            and device is not None:
-        # Up to date when the push began, and all it logged is its own, accepted as sent:
-        # nothing after its cursor is news to it (docs/sync-protocol.md).
+    if own_only and req["cursor"] == results.counter_at_lock:
+        # Up to date when the push began: nothing after its cursor is news to it.
         page = {"changes_json": [], "cursor": results.last_seq, "more": False, "reset": False}
     else:
         page = changes_since(session, user, device.id if device else None, req["cursor"],
