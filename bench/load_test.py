@@ -29,6 +29,7 @@ import multiprocessing as mp
 import os
 import pathlib
 import random
+import secrets
 import signal
 import statistics
 import subprocess
@@ -212,7 +213,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="cunyi-load.")
     try:
         with cluster(max_connections=100 + args.workers * args.threads) as url:
-            env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "load-test"}
+            env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}
             flask = [str(VENV_BIN / "flask"), "--app", "server"]
             subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
             subprocess.run([*flask, "seed-demo"], env=env, check=True, capture_output=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -233,7 +234,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.db, "TESTING": True,
-                      "SECRET_KEY": "bench"})
+                      "SECRET_KEY": secrets.token_hex(32)})
     from server.metrics import overdue, quality, rollups
     from server.township import jobs
 

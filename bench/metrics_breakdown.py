@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import datetime as dt
 import functools
+import secrets
 import sys
 import time
 from collections import defaultdict
@@ -82,7 +83,7 @@ def main() -> None:
     timed(overdue, "refresh_overdue")
     timed_tables()
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.db, "TESTING": True,
-                      "SECRET_KEY": "bench"})
+                      "SECRET_KEY": secrets.token_hex(32)})
     with app.app_context():
         s = db.session
         township_id = rollups.township_ids(s)[0]

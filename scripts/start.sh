@@ -7,6 +7,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
 export FLASK_APP=server
+# The instance's own key for signing session cookies: made once (256 random bits, mode
+# 0600, beside the database in instance/), never a default (server/secret_key.py).
+SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -m server.secret_key)}"
+export SECRET_KEY
 PORT="${PORT:-8000}"
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo --if-empty

@@ -6,13 +6,16 @@ from pathlib import Path
 
 from server.jsontext import column_dumps
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# The instance's own files: the embedded database and its secret key (CUNYI_INSTANCE_DIR
+# moves them, e.g. for a second instance on one machine).
+INSTANCE_DIR = Path(os.environ.get("CUNYI_INSTANCE_DIR")
+                    or Path(__file__).resolve().parent.parent / "instance")
 
 
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
-        INSTANCE_DIR.mkdir(exist_ok=True)
+        INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
         return f"sqlite:///{INSTANCE_DIR / 'cunyi.sqlite'}"
     # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 spelled out.
     if url.startswith("postgres://"):
@@ -25,13 +28,21 @@ def _database_url() -> str:
 class Config:
     """Settings shared by every environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # Never a default: create_app resolves it (server/secret_key.py) and refuses to start
+    # without a strong one.
+    SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = _database_url()
     # JSON columns written by orjson (UTF-8, compact), as the sync log's payloads are.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": column_dumps}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_NAME = "cunyi_session"
+    # Browser sessions end after this long unused, and after this long in any case
+    # (server/auth/sessions.py); phones use device tokens, not sessions.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_HOURS * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     JSON_AS_ASCII = False
     # Cost of the password hash; tests lower it so hundreds of logins stay fast.

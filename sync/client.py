@@ -99,7 +99,7 @@ class SyncClient:
     def enrol(self, username: str, password: str, label: str = "") -> dict[str, Any]:
         """Log in once online and enrol: keeps the device id and token."""
         self._post_json("/api/auth/login", {"username": username, "password": password})
-        device = self._post_json("/api/devices", {"label": label})
+        device = self._post_json("/api/devices", {"label": label, "password": password})
         self.db.execute("BEGIN")
         self._set_meta("device_id", device["device_id"])
         self._set_meta("token", device["token"])
@@ -482,7 +482,9 @@ class SyncClient:
     def _encode(self, body: Any, auth: bool = False, gzip_body: bool = False
                 ) -> tuple[bytes, dict[str, str]]:
         raw = encode_request(body)
-        headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+        # X-Requested-With: the server's CSRF rule for cookie-authenticated writes (ADR 0048).
+        headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip",
+                   "X-Requested-With": "cunyi"}
         if gzip_body:
             raw = gz.compress(raw, gz.FAST)  # ISA-L when installed: docs/adr/0041
             headers["Content-Encoding"] = "gzip"

@@ -6,11 +6,12 @@ import hashlib
 import secrets
 from collections.abc import Callable
 
-from flask import g, request, session
+from flask import g, request
 
+from server.auth import sessions
 from server.clock import now_utc
 from server.extensions import db
-from server.models import ROLE_ADMIN, ROLE_STAFF, Device, User
+from server.models import ROLE_ADMIN, ROLE_STAFF, Device
 from server.problems import ApiError
 
 
@@ -41,12 +42,7 @@ def load_caller() -> None:
         g.user, g.device = device.user, device
         touch_device(device)
         return
-    uid = session.get("uid")
-    if uid is not None:
-        user = db.session.get(User, uid)
-        # The session carries the password-change stamp, so a reset ends old sessions.
-        if user is not None and user.active and session.get("pw") == user.password_hash[-16:]:
-            g.user = user
+    g.user = sessions.current_user()
 
 
 def touch_device(device: Device) -> None:
@@ -62,12 +58,30 @@ def touch_device(device: Device) -> None:
 
 
 def login_required(view: Callable) -> Callable:
-    """Refuse anonymous callers with 401."""
+    """Refuse anonymous callers with 401, and a session still on a one-time password with
+    403 `password_change_required` (it may only choose a new password)."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("user") is None:
             raise ApiError(401, "unauthorized")
+        if g.get("device") is None and g.user.must_change_password:
+            raise ApiError(403, "password_change_required")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def session_required(view: Callable) -> Callable:
+    """A person at a browser who just proved who they are, not a phone's token: device
+    tokens cannot enrol devices or change passwords on their own (docs/adr/0043)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            raise ApiError(401, "unauthorized")
+        if g.get("device") is not None:
+            raise ApiError(403, "session_required")
         return view(*args, **kwargs)
 
     return wrapped

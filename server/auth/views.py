@@ -7,14 +7,15 @@ import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 
-from server.auth.current import admin_required, hash_token, login_required, new_token
+from server.auth import sessions
+from server.auth.current import admin_required, hash_token, new_token, session_required
 from server.auth.passwords import verify_password
 from server.clock import now_utc
 from server.extensions import db
 from server.models import Device, LoginFailure, User
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Str
-from server.services import scope
+from server.services import accounts, scope
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -27,9 +28,18 @@ class LoginSchema(ApiSchema):
 
 
 class EnrolSchema(ApiSchema):
-    """A device label the doctor or admin will recognise ("张医生的红米")."""
+    """A device label the doctor or admin will recognise ("张医生的红米"), and the
+    person's password once more."""
 
     label = Str(max_len=100)
+    password = Str(max_len=200, min_len=1, required=True)
+
+
+class PasswordSchema(ApiSchema):
+    """The current (or one-time) password and the new one."""
+
+    current_password = Str(max_len=200, min_len=1, required=True)
+    new_password = Str(max_len=200, min_len=1, required=True)
 
 
 def user_dict(user: User) -> dict:
@@ -38,6 +48,7 @@ def user_dict(user: User) -> dict:
         "id": user.id, "username": user.username, "full_name": user.full_name,
         "role": user.role, "township_id": user.township_id, "clinic_id": user.clinic_id,
         "village_ids": sorted(scope.village_ids(db.session, user)),
+        "must_change_password": user.must_change_password,
     }
 
 
@@ -83,31 +94,55 @@ def login():
     """Log in with a password; sets an HTTP-only session cookie."""
     data = LoginSchema().load(request.get_json(silent=False))
     user = authenticate(data["username"], data["password"])
-    session.clear()
-    session["uid"], session["pw"] = user.id, user.password_hash[-16:]
+    sessions.start(user)
     db.session.commit()
     return jsonify(user_dict(user))
 
 
 @bp.post("/auth/logout")
 def logout():
-    """End the session."""
+    """End the session, and every other browser session of the same person."""
+    if g.get("user") is not None and g.get("device") is None:
+        sessions.end_all(g.user.id, "logout")
+        db.session.commit()
     session.clear()
     return jsonify({"ok": True})
 
 
 @bp.get("/me")
-@login_required
 def me():
-    """The logged-in account."""
+    """The logged-in account (also while it must still choose a new password)."""
+    if g.get("user") is None:
+        raise ApiError(401, "unauthorized")
+    return jsonify(user_dict(g.user))
+
+
+@bp.post("/auth/password")
+def change_password():
+    """Change one's own password, proving the current (or one-time) one. Ends every
+    browser session of the person; this browser gets a fresh one. Phones keep working."""
+    if g.get("user") is None:
+        raise ApiError(401, "unauthorized")
+    data = PasswordSchema().load(request.get_json(silent=False))
+    accounts.change_password(db.session, g.user, data["current_password"],
+                             data["new_password"], current_app.config["PASSWORD_HASH_METHOD"])
+    if g.get("device") is None:
+        sessions.start(g.user)  # the stamp changed: the old session ended with the others
+    db.session.commit()
     return jsonify(user_dict(g.user))
 
 
 @bp.post("/devices")
-@login_required
+@session_required
 def enrol_device():
-    """Enrol this phone for the logged-in user; the token is shown once, stored hashed."""
-    data = EnrolSchema().load(request.get_json(silent=True) or {})
+    """Enrol this phone for the logged-in person, who types their password again: a device
+    token cannot enrol another, and a session alone is not enough. The token is shown
+    once and stored hashed."""
+    data = EnrolSchema().load(request.get_json(silent=False))
+    if g.user.must_change_password:
+        raise ApiError(403, "password_change_required")
+    if not verify_password(g.user.password_hash, data["password"]):
+        raise ApiError(403, "wrong_password", {"password": ["wrong|密码不正确"]})
     token = new_token()
     device = Device(user_id=g.user.id, label=data.get("label", ""), token_hash=hash_token(token))
     db.session.add(device)

@@ -67,7 +67,8 @@ def _build_tree(session: Session, ctx: DemoContext) -> Township:
     """The county, the township, its villages and their clinics."""
     county = County(code=vocab.COUNTY[0], name=vocab.COUNTY[1])
     code, name, health_center = vocab.TOWNSHIP
-    township = Township(county=county, code=code, name=name, health_center_name=health_center)
+    township = Township(county=county, code=code, name=name, health_center_name=health_center,
+                        is_demo=True)
     session.add(township)
     for village_code, village_name, size, groups, surnames in vocab.VILLAGES:
         village = Village(township=township, code=village_code, name=village_name)
@@ -82,14 +83,17 @@ def _build_tree(session: Session, ctx: DemoContext) -> Township:
 def _build_users(session: Session, ctx: DemoContext, township: Township,
                  password_method: str) -> list[dict]:
     """Doctors and township staff, all with the demo password; returns the login list."""
-    # One hash for everyone: scrypt is deliberately slow and every password is the same.
-    password_hash = hash_password(DEMO_PASSWORD, method=password_method)
+    # A hash (and so a salt) of its own per account, though the password is the same: with
+    # one shared hash, anything keyed on it would be the same for every account.
+    def password_hash() -> str:
+        return hash_password(DEMO_PASSWORD, method=password_method)
+
     joined = dt.datetime.combine(ctx.first_day - dt.timedelta(days=60), dt.time(9, 0), CST)
     villages = {v.id: v for v in session.scalars(select(Village))}
     logins = []
     for username, full_name, indexes, diligence in vocab.DOCTORS:
         served = [villages[ctx.villages[i].id] for i in indexes]
-        user = User(username=username, password_hash=password_hash, full_name=full_name,
+        user = User(username=username, password_hash=password_hash(), full_name=full_name,
                     role=ROLE_DOCTOR, township_id=township.id, clinic_id=served[0].clinic.id,
                     phone=ctx.phone(), villages=served, created_at=joined, updated_at=joined)
         session.add(user)
@@ -101,7 +105,7 @@ def _build_users(session: Session, ctx: DemoContext, township: Township,
         logins.append({"username": username, "password": DEMO_PASSWORD, "role": ROLE_DOCTOR,
                        "full_name": full_name, "villages": [v.name for v in served]})
     for username, full_name, role in vocab.STAFF:
-        session.add(User(username=username, password_hash=password_hash, full_name=full_name,
+        session.add(User(username=username, password_hash=password_hash(), full_name=full_name,
                          role=role, township_id=township.id, phone=ctx.phone(),
                          created_at=joined, updated_at=joined))
         logins.append({"username": username, "password": DEMO_PASSWORD, "role": role,

@@ -9,6 +9,7 @@ from server.models.admin import (  # noqa: F401
     LoginFailure,
     Township,
     User,
+    UserSession,
     Village,
     VillageClinic,
     doctor_villages,

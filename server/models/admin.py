@@ -34,6 +34,9 @@ class Township(Base):
     code: Mapped[str] = mapped_column(String(3))
     name: Mapped[str] = mapped_column(String(100))
     health_center_name: Mapped[str] = mapped_column(String(100))
+    # Made by `flask seed-demo`: its accounts share a published password, so its login
+    # pages say it is a demonstration (docs/security.md).
+    is_demo: Mapped[bool] = mapped_column(default=False)
     county: Mapped[County] = relationship(back_populates="townships")
     villages: Mapped[list[Village]] = relationship(back_populates="township")
     __table_args__ = (UniqueConstraint("county_id", "code"),)
@@ -86,6 +89,8 @@ class User(Timestamps, Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
+    # Set by an admin's reset: the one-time password works only to choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     township: Mapped[Township] = relationship()
     clinic: Mapped[VillageClinic | None] = relationship()
     villages: Mapped[list[Village]] = relationship(secondary=doctor_villages)
@@ -113,6 +118,24 @@ class Device(Timestamps, Base):
     revoked_at: Mapped[dt.datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class UserSession(Base):
+    """A browser session, held on the server so it can be ended there (docs/adr/0043).
+
+    The cookie carries only a random token; this row holds its SHA-256. `stamp` is a digest
+    of what the session was granted on (password hash, role, active): any change to them
+    ends every session of that person at once, by whatever path it is made.
+    """
+
+    __tablename__ = "user_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stamp: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
 
 
 class LoginFailure(Base):

@@ -1,5 +1,6 @@
 """The township's view (乡村一体化管理): pages under /township over server.metrics."""
 from server.township import (  # noqa: F401  (routes on bp)
+    accounts,
     actions,
     admin,
     cards,

@@ -22,12 +22,13 @@ from flask import (
     url_for,
 )
 
+from server.auth import sessions
 from server.clock import today_local
 from server.extensions import db
 from server.metrics.definitions import BY_KEY
 from server.metrics.population import CST
 from server.metrics.read import today_periods
-from server.models import ROLE_ADMIN, ROLE_STAFF
+from server.models import ROLE_ADMIN, ROLE_STAFF, Township
 from server.problems import ApiError
 from server.services.serialize import mask_national_id, mask_phone
 from server.township import charts
@@ -36,6 +37,8 @@ from server.township.i18n import LANGS, indicator_name, word
 bp = Blueprint("township", __name__, url_prefix="/township", template_folder="templates",
                static_folder="static")
 OPEN_ENDPOINTS = ("township.login", "township.static")
+# All a person on a one-time password may do: choose their own, or leave.
+PASSWORD_ENDPOINTS = ("township.password_page", "township.change_password", "township.logout")
 
 
 @bp.before_request
@@ -54,6 +57,8 @@ def _guard():
         return redirect(url_for("township.login", next=request.full_path.rstrip("?")))
     if g.user.role not in (ROLE_STAFF, ROLE_ADMIN):
         abort(403)
+    if g.user.must_change_password and request.endpoint not in PASSWORD_ENDPOINTS:
+        return redirect(url_for("township.password_page"))
     return None
 
 
@@ -166,15 +171,25 @@ def login():
         except ApiError as e:
             error = e.message
         else:
-            session.clear()  # a fresh session (and CSRF token) after login
-            session["uid"], session["pw"] = user.id, user.password_hash[-16:]
+            sessions.start(user)  # a fresh session (and CSRF token) after login
             db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("township.password_page"))
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("township/login.html", error=error), (401 if error else 200)
+    return render_template("township/login.html", error=error,
+                           demo=demo_instance()), (401 if error else 200)
+
+
+def demo_instance() -> bool:
+    """True when a township here was made by the demo generator (published passwords)."""
+    return bool(db.session.scalar(db.select(db.exists().where(Township.is_demo))))
 
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session, and every other browser session of the same person."""
+    if g.get("user") is not None and g.get("device") is None:
+        sessions.end_all(g.user.id, "logout")
+        db.session.commit()
     session.clear()
     return redirect(url_for("township.login"))

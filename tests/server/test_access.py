@@ -112,7 +112,7 @@ def test_session_cookie_is_http_only(client, town):
 @pytest.fixture
 def device(client, town):
     login(client, "doctor_a")
-    r = client.post("/api/devices", json={"label": "红米 9A"})
+    r = client.post("/api/devices", json={"label": "红米 9A", "password": PASSWORD})
     assert r.status_code == 201
     client.post("/api/auth/logout")
     return r.get_json()

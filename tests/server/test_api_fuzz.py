@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import login
+from conftest import PASSWORD, login
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
@@ -21,7 +21,8 @@ def admin_token(app, town):
     """A device token of the township admin, who may call every endpoint."""
     client = app.test_client()
     login(client, "admin_a")
-    return client.post("/api/devices", json={"label": "fuzz"}).get_json()["token"]
+    enrol = {"label": "fuzz", "password": PASSWORD}
+    return client.post("/api/devices", json=enrol).get_json()["token"]
 
 
 def _labels() -> list[str]:

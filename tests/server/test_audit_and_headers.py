@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from conftest import login
+from conftest import PASSWORD, login
 from records_factory import valid_record
 
 
 def test_admin_sees_who_changed_what_from_which_device(app, client, town):
     doctor = app.test_client()
     login(doctor, "doctor_a")
-    token = doctor.post("/api/devices", json={"label": "红米"}).get_json()["token"]
+    enrol = {"label": "红米", "password": PASSWORD}
+    token = doctor.post("/api/devices", json=enrol).get_json()["token"]
     rid = town["resident_1"]
     r = doctor.patch(f"/api/residents/{rid}", json={"version": 1, "phone": "13711112222"},
                      headers={"Authorization": f"Bearer {token}"})

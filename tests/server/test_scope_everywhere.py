@@ -22,7 +22,8 @@ def test_every_read_by_id_is_scoped(app, town):
     login(owner, "doctor_a")
     record = valid_record("hypertension_followup", town)
     assert owner.post("/api/records", json=record).status_code == 201
-    device = owner.post("/api/devices", json={"label": "a"}).get_json()["device_id"]
+    enrol = {"label": "a", "password": PASSWORD}
+    device = owner.post("/api/devices", json=enrol).get_json()["device_id"]
     urls = [f"/api/residents/{town['resident_1']}", f"/api/households/{town['household_1']}",
             f"/api/records/{record['id']}"]
     for username in ("doctor_b", "doctor_c", "staff_b"):
@@ -51,7 +52,7 @@ def test_every_write_is_scoped(app, town):
     assert doctor_b.post("/api/records", json=body).status_code == 404
     r = doctor_b.post("/api/households", json={"village_id": town["village_1"]})
     assert r.status_code == 403
-    token = doctor_b.post("/api/devices", json={}).get_json()["token"]
+    token = doctor_b.post("/api/devices", json={"password": PASSWORD}).get_json()["token"]
     op = {"op_id": "00000000-0000-4000-8000-000000000001", "device_counter": 1,
           "entity": "resident", "action": "update", "id": str(rid), "base_version": 1,
           "data": {"phone": "13700000000"}}

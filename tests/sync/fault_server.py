@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 import sys
 import time
 
@@ -44,5 +45,6 @@ elif MODE == "after_commit":
     sync_api.handle_sync = handle_sync
 
 if __name__ == "__main__":
-    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": "test"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"],
+                      "SECRET_KEY": secrets.token_hex(32)})
     make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True).serve_forever()

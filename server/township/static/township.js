@@ -5,3 +5,11 @@ document.addEventListener('change', (event) => {
     el.form.submit();
   }
 });
+
+// A form that ends something for someone (a phone revoked, an account stopped) asks first.
+document.addEventListener('submit', (event) => {
+  const question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
