@@ -7,6 +7,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from server import cli, errors, security
+from server.auth import csrf
 from server.config import Config
 from server.extensions import db, migrate
 from server.numbers import ID_LIMIT
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     errors.init_app(app)
     security.init_app(app)
+    csrf.init_app(app)  # JSON and X-Requested-With on API writes without a device token
     cli.init_app(app)
 
     from server import township

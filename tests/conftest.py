@@ -10,6 +10,7 @@ import os
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from server import create_app
@@ -35,6 +36,16 @@ FAST_HASH = "pbkdf2:sha256:1000"  # test-only: real accounts use scrypt
 PASSWORD = "pw-12345678"
 
 
+class ApiTestClient(FlaskClient):
+    """Flask's test client sending X-Requested-With, as the phone app's and the reference
+    client's requests do (the API's CSRF rule, server/auth/csrf.py); a test of that rule
+    removes it from `environ_base`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_X_REQUESTED_WITH"] = "cunyi"
+
+
 def database_url(tmp_path_factory) -> str:
     """PostgreSQL when the test command started one, else a fresh SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
@@ -51,6 +62,7 @@ def app(tmp_path_factory):
     url = database_url(tmp_path_factory)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
                       "LOGIN_MAX_FAILURES": 5})
+    app.test_client_class = ApiTestClient
     with app.app_context():
         if url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -7,7 +7,10 @@ import { SyncError } from './sync.js';
 export const SYNC_TIMEOUT_MS = 60000;
 
 async function call(path, { body, token, timeout = 20000 } = {}) {
-  const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  // X-Requested-With: a cross-site page cannot send it, so the server takes it (with the
+  // JSON content type) as proof that a cookie-authenticated write is ours (docs/adr/0048).
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json',
+    'X-Requested-With': 'cunyi' };
   if (token) headers.Authorization = 'Bearer ' + token;
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), timeout);
