@@ -1,15 +1,38 @@
-"""JSON error handlers: every API error leaves in the one shape of server.problems."""
+"""JSON error handlers: every API error leaves in the one shape of server.problems.
+
+Also where request JSON is read (`ApiJSONProvider`) and exceptions are logged
+(`server.logsafe`): a body no parser can read safely is a 400, never a 500, and a 500
+logs no personal data (docs/adr/0046-no-500s-and-no-personal-data-in-logs.md).
+"""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from server import jsontext, logsafe
 from server.problems import HTTP_CODES, ApiError, error_body, field_errors
 
 
+class ApiJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies as the sync endpoint does (`server.jsontext`):
+    a body nested too deep is a ValueError (so `request.get_json` answers 400, not a
+    RecursionError's 500), and a lone surrogate is marked for the schemas to refuse."""
+
+    ensure_ascii = False  # Chinese stays readable (and shorter) on the wire
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse a request body (Flask passes no options of its own here)."""
+        return jsontext.loads(s)
+
+
 def init_app(app: Flask) -> None:
-    """Register one JSON handler per exception type."""
+    """Register one JSON handler per exception type, the JSON reader, the log filter."""
+    app.json = ApiJSONProvider(app)
+    logsafe.install(app.logger)
 
     @app.errorhandler(ApiError)
     def _api_error(e: ApiError):
@@ -25,11 +48,13 @@ def init_app(app: Flask) -> None:
         status = e.code or 500
         if not request.path.startswith("/api/"):
             return e
-        return jsonify(error_body(status, HTTP_CODES.get(status, "bad_request"))), status
+        code = HTTP_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
+        return jsonify(error_body(status, code)), status
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
-        # No request body or personal data in the log: only the exception type and path.
+        # No request body or personal data in the log: the path's rule, the method, and
+        # the exception without its text (server.logsafe, installed on app.logger above).
         app.logger.exception("unhandled %s on %s %s", type(e).__name__, request.method,
                              request.url_rule.rule if request.url_rule else "?")
         return jsonify(error_body(500, "internal_error")), 500

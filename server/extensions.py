@@ -9,7 +9,10 @@ from sqlalchemy import Engine, event
 
 from server.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+# hide_parameters: a failed statement's exception (and so any log of it) carries the SQL
+# with its placeholders but never the values, which are names, ID numbers and phones
+# (docs/adr/0046). Set here rather than in the config so no configuration can drop it.
+db = SQLAlchemy(model_class=Base, engine_options={"hide_parameters": True})
 migrate = Migrate()
 
 

@@ -5,6 +5,7 @@ of {code, message} entries. Every 4xx and 5xx the API returns has this shape.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MESSAGES_ZH = {
@@ -65,7 +66,7 @@ def field_errors(messages: Any) -> Any:
     (type errors, unknown fields) are mapped to codes in server.schemas.base.
     """
     if isinstance(messages, dict):
-        return {str(k): field_errors(v) for k, v in messages.items()}
+        return {_key(k): field_errors(v) for k, v in messages.items()}
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         out = []
         for m in messages:
@@ -74,3 +75,16 @@ def field_errors(messages: Any) -> Any:
                        {"code": "invalid", "message": m})
         return out
     return messages
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _key(key: Any) -> str:
+    """A field name as the client sent it, for the error's key. An unknown field's name is
+    the client's own text: one with a lone surrogate (docs/adr/0046) is echoed with U+FFFD
+    in its place, since no UTF-8 response can carry it."""
+    text = str(key)
+    if text.isascii():
+        return text
+    return _SURROGATE.sub("\ufffd", text)

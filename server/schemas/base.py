@@ -13,6 +13,7 @@ import unicodedata
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from server.clock import today_local
+from server.jsontext import has_surrogate
 
 
 class ApiSchema(Schema):
@@ -48,7 +49,7 @@ class Str(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         out = super()._deserialize(value, attr, data, **kwargs)
-        _refuse_nul(out)
+        refuse_bad_chars(out)
         return out
 
 
@@ -154,9 +155,9 @@ class Dict(fields.Dict):
         if len(out) > self.max_keys:
             raise ValidationError(f"length|最多 {self.max_keys} 项")
         for k, v in out.items():
-            _refuse_nul(k)
+            refuse_bad_chars(k)
             if isinstance(v, str):
-                _refuse_nul(v)
+                refuse_bad_chars(v)
             short_text = isinstance(v, str) and len(v) <= 500
             ok = v is None or isinstance(v, bool | int | float) or short_text
             if not ok:
@@ -164,10 +165,14 @@ class Dict(fields.Dict):
         return out
 
 
-def _refuse_nul(text: str) -> None:
-    """PostgreSQL cannot store U+0000 in text or JSON; no person types it either."""
+def refuse_bad_chars(text: str) -> None:
+    """Refuse what no database driver stores and no person types: U+0000 (PostgreSQL
+    refuses it in text and JSON) and a lone UTF-16 surrogate (`"\\ud800"` in JSON; no
+    UTF-8 encoder takes it, docs/adr/0046)."""
     if "\x00" in text:
         raise ValidationError("invalid_char|不能包含空字符")
+    if has_surrogate(text):
+        raise ValidationError("invalid_char|包含无法识别的字符，请删除后重新输入")
 
 
 # Letters of any script, combining marks, the middle dot of minority and foreign names
