@@ -8,7 +8,6 @@ edits of residents and households run one at a time inside a savepoint each.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -23,19 +22,19 @@ from server.models import (
     Household,
     Resident,
     ServiceRecord,
-    SyncChange,
     SyncReceipt,
     User,
 )
 from server.problems import ApiError, field_errors
 from server.schemas.people import HouseholdSchema, ResidentSchema
-from server.services import people
-from server.services.bulk import driver_values, insert_processed, rows_in
+from server.services import people, scope
+from server.services.bulk import insert_processed, rows_in
 from server.services.records import Batch, insert_records, prepare_record, publish_new_record
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
 from sync.prepare import Checked, Seen, Staged, preflight, record_body, stage
+from sync.receipts import Receipts
 
 SRT = ServiceRecord.__table__
 
@@ -99,10 +98,11 @@ class _Push:
         self.pending_ids: dict[uuid.UUID, dict[str, Any]] = {}
         self.receipts: list[dict[str, Any]] = []
         self.done: dict[uuid.UUID, dict[str, Any]] = {}  # op_id -> result, this push
-        self.stored: dict[uuid.UUID, str] = {}  # op_id -> result of an earlier push
-        self.stored_records: dict[uuid.UUID, dict[str, Any]] = {}  # receipts in the log
+        self.earlier = Receipts(self.device_id)  # answers of earlier pushes
         self.counter_at_lock = self.writer.last
-        self.existing_records: set[uuid.UUID] = set()
+        # Records on the server (or inserted by this push) -> (village_id, doctor_id),
+        # what deciding whether a create of the same id may see them needs.
+        self.existing_records: dict[uuid.UUID, tuple[int, int]] = {}
 
     def prefetch(self, checked: list[Checked], seen: Seen | None = None) -> None:
         """Look up, in a few queries, what every op will ask about: earlier receipts,
@@ -121,19 +121,11 @@ class _Push:
                 households.add(_uuid(data.get("household_id")))
         residents.discard(None)
         households.discard(None)
-        sent = driver_values(self.session, SyncChange.op_id, op_ids)  # the same in both
-        for op_id, result in rows_in(self.session, "SELECT op_id, result FROM sync_receipts "
-                                     "WHERE op_id", None, sent):
-            self.stored[_uuid(op_id)] = result
-        for op_id, eid, version, seq in rows_in(
-                self.session, "SELECT op_id, entity_id, version, seq FROM sync_changes WHERE "
-                "entity = 'record' AND status = 'accepted' AND op_id", None, sent):
-            self.stored_records[_uuid(op_id)] = {"op_id": str(_uuid(op_id)),
-                                                 "id": str(_uuid(eid)), "status": "accepted",
-                                                 "version": version, "seq": seq}
-        self.existing_records.update(_uuid(r) for r, in rows_in(
-            self.session, "SELECT id FROM service_records WHERE id", ServiceRecord.id,
-            record_ids))
+        self.earlier.load(self.session, op_ids)
+        for rid, village, doctor in rows_in(
+                self.session, "SELECT id, village_id, doctor_id FROM service_records WHERE id",
+                ServiceRecord.id, record_ids):
+            self.existing_records[_uuid(rid)] = (village, doctor)
         if seen is not None and seen.villages == self.batch.villages and \
                 not self.writer.people_logged_since(seen.counter):
             self.batch.residents.update(seen.residents)
@@ -149,10 +141,13 @@ class _Push:
         op = checked.op
         if op["op_id"] in self.done:
             return self.done[op["op_id"]]
-        if op["op_id"] in self.stored:
-            return json.loads(self.stored[op["op_id"]])
-        if op["op_id"] in self.stored_records:
-            return self.stored_records[op["op_id"]]
+        earlier, refused = self.earlier.answer(op)
+        if earlier is not None:
+            # Another device's op_id: refused, and no receipt is kept for the refusal, so
+            # the op_id stays the first sender's (sync.receipts).
+            if refused:
+                self.done[op["op_id"]] = earlier
+            return earlier
         try:
             result = self._dispatch(op, checked)
         except Rejected as e:
@@ -200,7 +195,7 @@ class _Push:
     def _create_record(self, op: dict, data: dict[str, Any], staged: Staged | None
                        ) -> dict[str, Any]:
         existing = self.pending_ids.get(op["id"]) or self._current_record_payload(op["id"])
-        if existing is not None:
+        if existing is not None:  # in scope (else _current_record_payload refused it)
             if _same(data, existing):
                 return {"status": "duplicate", "version": existing["version"]}
             raise _reject("id", "id_taken", "该记录编号已被另一条内容不同的记录使用")
@@ -230,8 +225,14 @@ class _Push:
         return True
 
     def _current_record_payload(self, record_id: uuid.UUID) -> dict[str, Any] | None:
-        if record_id not in self.existing_records:
+        """The stored record a create re-uses the id of, if any. One the caller may not
+        see is refused as not theirs before its content is compared with anything."""
+        found = self.existing_records.get(record_id)
+        if found is None:
             return None
+        village, doctor = found
+        if village not in self.batch.villages and doctor != self.user.id:
+            raise scope.not_yours()
         return row_dict(self._load_record(record_id))
 
     def _load_record(self, record_id: uuid.UUID) -> ServiceRecord:
@@ -243,7 +244,7 @@ class _Push:
         record = self._load_record(op["id"])
         if record is None or (record.village_id not in self.batch.villages and
                               record.doctor_id != self.user.id):
-            raise _reject("id", "unknown_record", "记录不存在或不在您负责的村")
+            raise scope.not_yours()
         if record.doctor_id != self.user.id:
             raise _reject("id", "not_author", "只能由记录人本人更正或作废")
         if record.deleted_at is not None:
@@ -287,6 +288,10 @@ class _Push:
         model, schema = (Resident, ResidentSchema) if kind == "resident" else \
             (Household, HouseholdSchema)
         current = self.session.get(model, op["id"])
+        # Scope before anything else: what follows would answer with the entity's data
+        # (duplicate), store a conflict, or tell its version (unknown_base).
+        if current is not None and current.village_id not in self.batch.villages:
+            raise scope.not_yours()
         if op["action"] == "create" and current is None:
             data = schema().load({**op["data"], "id": str(op["id"])})
             create = people.create_resident if kind == "resident" else people.create_household
@@ -294,7 +299,9 @@ class _Push:
                             **self._meta(op, "accepted"))
             self.batch.forget(entity.id)
             return self._entity_result(kind, entity, "accepted", op)
-        if current is None or current.deleted_at is not None:
+        if current is None:
+            raise scope.not_yours()  # the same answer as for another village's id
+        if current.deleted_at is not None:
             raise _reject("id", "unknown_entity", "档案不存在")
         # A create for an id that exists (a reinstalled phone re-sending) is an update of
         # version 1; identical content is a duplicate.
@@ -359,6 +366,9 @@ class _Push:
             for kind, rows in by_kind.items():
                 insert_processed(self.session, RECORD_CLASSES[kind].__table__, rows)
             self.ready = []
+        # Inserted now: a later create of one of these ids finds it as on the server.
+        for rid, row in self.pending_ids.items():
+            self.existing_records[rid] = (row["village_id"], row["doctor_id"])
         self.pending_ids = {}
 
     def finish(self) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import now_utc, today_local
 from server.models import (
+    ROLE_DOCTOR,
     Household,
     ResidenceEvent,
     Resident,
@@ -18,6 +19,7 @@ from server.models import (
     Township,
     User,
     Village,
+    doctor_villages,
 )
 from server.problems import ApiError
 from server.services import scope
@@ -53,6 +55,7 @@ def create_household(session: Session, user: User, data: dict[str, Any],
     scope.require_village(session, user, data["village_id"])
     if data.get("id") and session.get(Household, data["id"]) is not None:
         raise _field_error(409, "conflict", "id", "already_exists", "该编号的家庭已存在")
+    check_responsible_doctor(session, data["village_id"], data.get("responsible_doctor_id"))
     own = writer is None
     writer = writer or changelog.Writer(session)
     household = Household(**data)
@@ -71,12 +74,30 @@ def update_household(session: Session, user: User, household_id: uuid.UUID,
     if "village_id" in data and data["village_id"] != household.village_id:
         raise _field_error(422, "validation_failed", "village_id", "household_moved",
                            "家庭不能改村，请为迁入的村新建家庭")
+    if data.get("responsible_doctor_id") not in (None, household.responsible_doctor_id):
+        check_responsible_doctor(session, household.village_id, data["responsible_doctor_id"])
     for key, value in data.items():
         setattr(household, key, value)
     household.version += 1
     session.flush()
     changelog.publish_household(writer, household, user_id=user.id, **meta)
     return household
+
+
+def check_responsible_doctor(session: Session, village_id: int, doctor_id: int | None) -> None:
+    """A household's responsible doctor is an active village doctor who serves its village
+    (none is allowed: the village's doctor then stands in). The per-doctor figures count
+    households by this field, so any other user would move them; an id that is no user
+    at all would fail the foreign key. Raises a 422 field error."""
+    if doctor_id is None:
+        return
+    serves = session.scalar(
+        select(User.id).join(doctor_villages, doctor_villages.c.user_id == User.id)
+        .where(User.id == doctor_id, User.role == ROLE_DOCTOR, User.active.is_(True),
+               doctor_villages.c.village_id == village_id))
+    if serves is None:
+        raise _field_error(422, "validation_failed", "responsible_doctor_id",
+                           "not_village_doctor", "责任医生须是负责该村的在岗村医")
 
 
 def next_record_no(session: Session, village_id: int) -> str:

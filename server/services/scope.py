@@ -30,3 +30,12 @@ def require_village(session: Session, user: User, village_id: int,
     if village_id not in village_ids(session, user):
         raise ApiError(403, "forbidden", {field: [{"code": "out_of_scope",
                                                   "message": "不是您负责的村"}]})
+
+
+def not_yours(field: str = "id") -> ApiError:
+    """The one answer for an id that does not exist and for one outside the caller's scope.
+
+    Both read the same (code, message and status), so an answer never tells whether an id
+    exists in another village, and never carries anything of it."""
+    return ApiError(404, "not_found", {field: [{"code": "out_of_scope",
+                                               "message": "不存在或不在您负责的村"}]})
