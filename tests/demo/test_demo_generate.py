@@ -19,6 +19,7 @@ from server.models import (
     ServiceRecord,
     Setting,
     Target,
+    Township,
     User,
     VaccineScheduleDose,
     Village,
@@ -110,6 +111,17 @@ def test_logins(demo, session):
     doctors = session.scalars(sa.select(User).filter_by(role="village_doctor")).all()
     assert all(d.clinic_id and d.villages for d in doctors)
     assert any(len(d.villages) == 2 for d in doctors)
+
+
+def test_every_demo_account_has_its_own_salt(session):
+    """Issue 16.1: one shared hash made anything keyed on it the same for every account."""
+    hashes = session.scalars(sa.select(User.password_hash)).all()
+    assert len(hashes) > 10 and len(set(hashes)) == len(hashes)
+
+
+def test_the_demo_township_says_it_is_a_demo(session):
+    """Its login pages warn that its passwords are public (server/township/web.py)."""
+    assert session.scalars(sa.select(Township.is_demo)).all() == [True]
 
 
 def test_age_structure_and_condition_shares(session):
