@@ -2,7 +2,9 @@
 
 Why a process of its own: web workers are many and restart often; a scheduler inside
 each would run every job once per worker (docs/adr/0006-processes.md). Jobs are listed
-in JOBS as (function, trigger kwargs); each runs inside an app context.
+in JOBS as (function, trigger kwargs); each runs inside an app context. Every job is
+listed before `main()` below: code after the `__main__` block runs only once the
+scheduler has stopped, so a job added there is never scheduled.
 """
 from __future__ import annotations
 
@@ -29,6 +31,12 @@ JOBS += [
     (township_jobs.nightly_rollups, {"trigger": "cron", "hour": 1, "minute": 40}),
 ]
 
+# Sync log upkeep: tombstones older than the horizon, Sundays at 03:30
+# (docs/adr/0049-reset-once.md: a phone is reset at most once after a purge).
+from sync.maintenance import purge_job  # noqa: E402
+
+JOBS.append((purge_job, {"trigger": "cron", "day_of_week": "sun", "hour": 3, "minute": 30}))
+
 
 def build_scheduler(app) -> BlockingScheduler:
     """A scheduler with every job in JOBS, each wrapped in an app context."""
@@ -50,6 +58,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     log.info("scheduler started with %d job(s): %s", len(JOBS),
              ", ".join(f.__name__ for f, _ in JOBS) or "none yet")
+    for job in scheduler.get_jobs():
+        log.info("job %s: %s", job.id, job.trigger)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -58,8 +68,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-# Sync log upkeep: tombstones older than the horizon, Sundays at 03:30.
-from sync.maintenance import purge_job  # noqa: E402
-
-JOBS.append((purge_job, {"trigger": "cron", "day_of_week": "sun", "hour": 3, "minute": 30}))

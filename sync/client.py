@@ -90,6 +90,13 @@ class SyncClient:
         return int(self._meta("cursor", "0"))
 
     @property
+    def fresh_copy(self) -> int | None:
+        """The `fresh_copy` of the last page pulled: set while a fresh copy is being paged
+        (sent back with every request until the copy is over), else None."""
+        value = self._meta("fresh_copy", "")
+        return int(value) if value else None
+
+    @property
     def device_id(self) -> str | None:
         """This device's id, once enrolled."""
         return self._meta("device_id")
@@ -345,9 +352,13 @@ class SyncClient:
     def build_request(self, ops: list[dict[str, Any]], pull_limit: int | None = None
                       ) -> dict[str, Any]:
         """The request body for pushing `ops` from the current local state."""
-        return {"protocol": PROTOCOL_VERSION, "device_time": _now_iso(self.clock),
+        body = {"protocol": PROTOCOL_VERSION, "device_time": _now_iso(self.clock),
                 "cursor": self.cursor, "reference_version": self._meta("reference_version", ""),
                 "pull_limit": PULL_LIMIT if pull_limit is None else pull_limit, "push": ops}
+        fresh = self.fresh_copy
+        if fresh is not None:
+            body["fresh_copy"] = fresh
+        return body
 
     def exchange(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
         """One request: push `ops`, apply the response locally in one transaction."""
@@ -356,7 +367,7 @@ class SyncClient:
         return response
 
     def apply_response(self, response: dict[str, Any]) -> None:
-        """Store results, changes and the new cursor atomically."""
+        """Store results, changes and the new cursor (and `fresh_copy`) atomically."""
         self.last_response = response
         self.db.execute("BEGIN")
         try:
@@ -368,6 +379,10 @@ class SyncClient:
             self._apply_changes(response["changes"])
             if not response["reset"]:
                 self._set_meta("cursor", response["cursor"])
+            # Kept while a fresh copy has pages to come; a reset or the copy's last page
+            # ends it (a push-only response never touches it).
+            fresh = response.get("fresh_copy")
+            self._set_meta("fresh_copy", "" if response["reset"] or fresh is None else fresh)
             if response.get("reference") is not None:
                 self._set_meta("reference", json.dumps(response["reference"]))
                 self._set_meta("reference_version", response["reference_version"])

@@ -45,14 +45,17 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
         own = [results.counter_at_lock, results.last_seq] if own_only and \
             0 < results.counter_at_lock < results.last_seq else None
         return _response(req, results, skew, {"changes_json": [], "cursor": req["cursor"],
-                                              "more": False, "reset": False},
+                                              "more": False, "reset": False,
+                                              "fresh_copy": None},
                          req["reference_version"], None, own)
     if own_only and req["cursor"] == results.counter_at_lock:
         # Up to date when the push began: nothing after its cursor is news to it.
-        page = {"changes_json": [], "cursor": results.last_seq, "more": False, "reset": False}
+        # (This ends a fresh copy too: its last page had reached the high-water mark.)
+        page = {"changes_json": [], "cursor": results.last_seq, "more": False, "reset": False,
+                "fresh_copy": None}
     else:
         page = changes_since(session, user, device.id if device else None, req["cursor"],
-                             req["pull_limit"])
+                             req["pull_limit"], req["fresh_copy"])
     reference = None
     ref = reference_data(session, user)
     version = reference_version(ref)
@@ -78,6 +81,9 @@ def _response(req: dict, results: list, skew: int | None, page: dict, version: s
     }
     if req["pull_limit"] == 0:
         head["own_seqs"] = own_seqs
+    if page["fresh_copy"] is not None:
+        # Only while a fresh copy has pages to come; the device sends it back with each.
+        head["fresh_copy"] = page["fresh_copy"]
     # Stored change payloads are already JSON: splice them in rather than re-encode.
     text = dumps(head)
     return text[:-1] + ',"changes":[' + ",".join(page["changes_json"]) + "]}"

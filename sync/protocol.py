@@ -44,6 +44,8 @@ class SyncRequest(ApiSchema):
     protocol = Int(lo=PROTOCOL_VERSION, hi=PROTOCOL_VERSION, required=True)
     device_time = DateTime(allow_none=True)
     cursor = Int(lo=0, hi=2**62, required=True)
+    # The last response's `fresh_copy`, sent back while a fresh copy is being paged.
+    fresh_copy = Int(lo=0, hi=2**62, allow_none=True, load_default=None)
     reference_version = Str(max_len=64, load_default="")
     # 0: push only (no changes, no reference data; the cursor comes back unchanged).
     pull_limit = Int(lo=0, hi=MAX_PULL_LIMIT, load_default=DEFAULT_PULL_LIMIT)

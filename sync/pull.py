@@ -23,22 +23,34 @@ from sync.changelog import dumps
 
 
 def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cursor: int,
-                  limit: int) -> dict[str, Any]:
-    """One page of changes after `cursor`: {changes_json, cursor, more, reset}.
+                  limit: int, fresh_copy: int | None = None) -> dict[str, Any]:
+    """One page of changes after `cursor`: {changes_json, cursor, more, reset, fresh_copy}.
 
     The high-water mark is read *before* the changes: a push holding the counter lock
     has not committed, so nothing at or below the mark can still appear later.
     `changes_json` is a list of JSON texts, so stored payloads are sent without re-encoding.
+
+    A pull from cursor 0 begins a fresh copy; `fresh_copy` is the high-water mark it began
+    at, sent back by the device with each page after the first until the copy is over
+    (docs/adr/0049-reset-once.md). A fresh copy holds the living as they were then and
+    every change since, so it needs only the tombstones logged after that mark, and is
+    reset only if one of those was purged. An ordinary pull needs every tombstone after
+    its cursor, and is reset if one of those was purged.
     """
     hwm, purged = session.execute(
         select(SyncCounter.value, SyncCounter.purged_through).where(SyncCounter.id == 1)
     ).one()
-    if 0 < cursor < purged:
-        return {"changes_json": [], "cursor": 0, "more": False, "reset": True}
+    if cursor == 0:
+        fresh_copy = hwm
+    # Tombstones at or below `needed_after` are of no use to this device.
+    needed_after = cursor if fresh_copy is None else max(cursor, fresh_copy)
+    if 0 < cursor and needed_after < purged:
+        return {"changes_json": [], "cursor": 0, "more": False, "reset": True,
+                "fresh_copy": None}
     villages = scope.village_ids(session, user)
     if not villages or cursor >= hwm:
         return {"changes_json": [], "cursor": max(cursor, hwm) if villages else hwm,
-                "more": False, "reset": False}
+                "more": False, "reset": False, "fresh_copy": None}
     stmt = (
         select(SyncChange.seq, SyncChange.entity, SyncChange.entity_id, SyncChange.op,
                SyncChange.version, SyncChange.payload)
@@ -46,9 +58,13 @@ def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cur
                SyncChange.seq <= hwm, SyncChange.superseded.is_(False))
         .order_by(SyncChange.seq).limit(limit)
     )
-    if cursor == 0:
-        # A fresh copy needs the living only: no tombstones or evictions.
-        stmt = stmt.where(SyncChange.op == "upsert")
+    if fresh_copy is not None:
+        # The living, and the tombstones of what may have been sent since the copy
+        # began; the device's own changes too, since a reset dropped them from the phone.
+        if fresh_copy < hwm:
+            stmt = stmt.where(or_(SyncChange.op == "upsert", SyncChange.seq > fresh_copy))
+        else:
+            stmt = stmt.where(SyncChange.op == "upsert")
     elif device_id is not None:
         # What this device pushed and the server took as sent, it already has.
         stmt = stmt.where(not_(and_(SyncChange.device_id == device_id,
@@ -62,7 +78,7 @@ def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cur
     ]
     more = len(rows) == limit
     return {"changes_json": out, "cursor": rows[-1][0] if more else hwm, "more": more,
-            "reset": False}
+            "reset": False, "fresh_copy": fresh_copy if more else None}
 
 
 def reference_data(session: Session, user: User) -> dict[str, Any]:
