@@ -7,12 +7,12 @@ import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 
-from server.auth import sessions
+from server.auth import lockout, sessions
 from server.auth.current import admin_required, hash_token, new_token, session_required
 from server.auth.passwords import verify_password
 from server.clock import now_utc
 from server.extensions import db
-from server.models import Device, LoginFailure, User
+from server.models import Device, User
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Str
 from server.services import accounts, scope
@@ -59,30 +59,32 @@ def _source() -> str:
 
 
 def authenticate(username: str, password: str) -> User:
-    """Check a password, with lockout after repeated failures on an account and a limit on
-    failures from one address; raise ApiError on refusal."""
+    """Check a password, with a lockout after repeated failures on a name (known or not) and
+    a limit on failures from one address; raise ApiError on refusal. An unknown name and
+    a real one answer alike, in the same time (server/auth/lockout.py, docs/adr/0048)."""
+    config = current_app.config
     now = now_utc()
-    window = now - dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-    source = _source()
-    recent = db.session.scalar(db.select(db.func.count(LoginFailure.id)).where(
-        LoginFailure.source == source, LoginFailure.at > window))
-    if recent >= current_app.config["LOGIN_MAX_FAILURES_PER_SOURCE"]:
+    since = now - dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    source, name = _source(), lockout.name_key(config["SECRET_KEY"], username)
+    # Reserved under a lock before the password is checked: a burst cannot all see room.
+    reserved, full = lockout.reserve(db.session, {
+        source: config["LOGIN_MAX_FAILURES_PER_SOURCE"], name: config["LOGIN_MAX_FAILURES"]},
+        now, since)
+    if full == source:
         raise ApiError(429, "too_many_attempts")
-    user = db.session.scalar(db.select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    if full == name:
         raise ApiError(429, "account_locked")
-    if user is None or not verify_password(user.password_hash, password):
-        db.session.execute(db.delete(LoginFailure).where(
-            LoginFailure.at < now - dt.timedelta(days=1)))
-        db.session.add(LoginFailure(source=source, at=now))
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
-                user.locked_until = now + dt.timedelta(minutes=minutes)
-                user.failed_logins = 0
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if not lockout.password_matches(user.password_hash if user else None, password,
+                                    config["PASSWORD_HASH_METHOD"]):
+        lockout.forget_old(db.session, now)  # the reservations stay: they are the failures
+        now_locked = lockout.counts(db.session, [name], since)[name] >= config["LOGIN_MAX_FAILURES"]
+        if now_locked and user is not None:
+            # Shown on the admin's accounts page; the rows above are what enforce it.
+            user.locked_until = now + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
         db.session.commit()
         raise ApiError(401, "login_failed")
+    lockout.release(db.session, reserved, clear_key=name)  # a right password resets the count
     if not user.active:
         raise ApiError(403, "account_disabled")
     user.failed_logins, user.locked_until = 0, None
