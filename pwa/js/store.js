@@ -277,9 +277,10 @@ export function resend(opId) {
   return saveLocal(op.entity, value, { replaces: opId, changed: op.data, before: op.before });
 }
 
-/** @returns {{cursor: number, referenceVersion: string}} for the sync loop */
+/** @returns {{cursor: number, referenceVersion: string, freshCopy: number|null}} for the sync loop */
 export async function syncState() {
-  return { cursor: data.state.cursor, referenceVersion: data.state.reference_version };
+  return { cursor: data.state.cursor, referenceVersion: data.state.reference_version,
+    freshCopy: data.state.fresh_copy ?? null };
 }
 
 /**
@@ -369,6 +370,8 @@ export function applyPlan(plan) {
       if (current && touched.has(`${op.entity}:${bucketOf(op.id)}`)) Object.assign(current, op.data);
     }
     const state = { ...data.state, cursor: plan.reset ? 0 : plan.cursor, last_error: null,
+      // Kept with the cursor while a fresh copy is paged (docs/sync-protocol.md).
+      fresh_copy: plan.freshCopy === undefined ? data.state.fresh_copy ?? null : plan.freshCopy,
       caught_up: !plan.reset && (Boolean(data.state.caught_up) || !plan.more),
       reference_version: plan.referenceVersion || data.state.reference_version,
       last_sync_at: plan.serverTime || new Date().toISOString(),

@@ -12,12 +12,14 @@ export const PULL_LIMIT = 1000;
 const MAX_ROUNDS = 200;
 
 /**
- * The body of one POST /api/sync.
- * @param {{cursor: number, referenceVersion: string, ops: object[], deviceTime: string, pullLimit?: number}} s
+ * The body of one POST /api/sync. `freshCopy` is the last page's `fresh_copy`, sent back
+ * while a fresh copy is being paged (docs/sync-protocol.md, "Fresh copies and resets").
+ * @param {{cursor: number, referenceVersion: string, ops: object[], deviceTime: string,
+ *   pullLimit?: number, freshCopy?: number|null}} s
  * @returns {object}
  */
-export function buildRequest({ cursor, referenceVersion, ops, deviceTime, pullLimit = PULL_LIMIT }) {
-  return {
+export function buildRequest({ cursor, referenceVersion, ops, deviceTime, pullLimit = PULL_LIMIT, freshCopy = null }) {
+  const body = {
     protocol: PROTOCOL,
     device_time: deviceTime,
     cursor,
@@ -25,6 +27,8 @@ export function buildRequest({ cursor, referenceVersion, ops, deviceTime, pullLi
     pull_limit: pullLimit,
     push: ops.map(wireOp),
   };
+  if (freshCopy !== null && freshCopy !== undefined) body.fresh_copy = freshCopy;
+  return body;
 }
 
 /**
@@ -52,11 +56,24 @@ function ownCursor(response) {
 }
 
 /**
+ * The fresh copy to keep after a response: the page's `fresh_copy` while the copy has
+ * pages to come, null once it is over or on a reset, and undefined (keep what you hold)
+ * after a push-only answer, the one kind with `own_seqs`, which pulls nothing.
+ * @param {object} response
+ * @returns {number|null|undefined}
+ */
+function freshCopyAfter(response) {
+  if ('own_seqs' in response) return undefined;
+  return response.reset ? null : response.fresh_copy ?? null;
+}
+
+/**
  * What the phone must do with a response, without doing it.
  * @param {object[]} ops the ops that were pushed, in order
  * @param {object} response the parsed response body
  * @returns {{remove: string[], rejected: object[], stored: object[], notices: object[],
- *   changes: object[], cursor: number, more: boolean, reset: boolean, reference: object|null,
+ *   changes: object[], cursor: number, freshCopy: number|null|undefined, more: boolean,
+ *   reset: boolean, reference: object|null,
  *   referenceVersion: string, clock: {skew: number|null, warning: boolean}, serverTime: string|null}}
  */
 export function planResponse(ops, response) {
@@ -64,7 +81,8 @@ export function planResponse(ops, response) {
   const byId = new Map(ops.map((op) => [op.op_id, op]));
   const plan = {
     remove: [], rejected: [], stored: [], notices: [], changes: response.changes || [],
-    cursor: ownCursor(response), more: Boolean(response.more), reset: Boolean(response.reset),
+    cursor: ownCursor(response), freshCopy: freshCopyAfter(response),
+    more: Boolean(response.more), reset: Boolean(response.reset),
     reference: response.reference || null, referenceVersion: response.reference_version || '',
     clock: { skew: response.clock_skew_s ?? null, warning: Boolean(response.clock_warning) },
     serverTime: response.server_time || null,
@@ -115,7 +133,7 @@ export class SyncError extends Error {
 /**
  * Sync until the server has nothing more: push the outbox in pages, pull every page.
  * The store is told the plan of each round in one call (one local transaction).
- * @param {{syncState(): Promise<{cursor: number, referenceVersion: string}>,
+ * @param {{syncState(): Promise<{cursor: number, referenceVersion: string, freshCopy?: number|null}>,
  *   pendingOps(limit: number): Promise<object[]>, applyPlan(plan: object): Promise<void>}} store
  * @param {(body: object) => Promise<object>} post sends a body, returns the parsed response
  * @param {{now?: () => Date}} [opts]
@@ -126,11 +144,11 @@ export async function syncNow(store, post, opts = {}) {
   const totals = { pushed: 0, accepted: 0, rejected: 0, pulled: 0, rounds: 0 };
   const sentThisRun = new Set();
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const { cursor, referenceVersion } = await store.syncState();
+    const { cursor, referenceVersion, freshCopy } = await store.syncState();
     // Ops already sent in this run and still here were rejected or unanswered: not again.
     const ops = (await store.pendingOps(MAX_PUSH + sentThisRun.size))
       .filter((op) => !sentThisRun.has(op.op_id)).slice(0, MAX_PUSH);
-    const body = buildRequest({ cursor, referenceVersion, ops, deviceTime: now().toISOString() });
+    const body = buildRequest({ cursor, referenceVersion, ops, deviceTime: now().toISOString(), freshCopy });
     const response = await post(body); // never inside an IndexedDB transaction
     const plan = planResponse(ops, response);
     await store.applyPlan(plan);

@@ -39,7 +39,7 @@ test('a response of another protocol version is refused', () => {
 
 function fakeStore(ops) {
   const outbox = new Map(ops.map((o) => [o.op_id, o]));
-  const state = { cursor: 0, referenceVersion: '' };
+  const state = { cursor: 0, referenceVersion: '', freshCopy: null };
   const applied = [];
   return {
     outbox, applied,
@@ -49,7 +49,8 @@ function fakeStore(ops) {
       applied.push(plan);
       for (const id of plan.remove) outbox.delete(id);
       for (const r of plan.rejected) outbox.get(r.op_id).state = 'rejected';
-      state.cursor = plan.cursor;
+      state.cursor = plan.reset ? 0 : plan.cursor;
+      if (plan.freshCopy !== undefined) state.freshCopy = plan.freshCopy; // as store.applyPlan
     },
   };
 }
@@ -83,6 +84,56 @@ test('a failed request leaves the outbox as it was', async () => {
   await assert.rejects(syncNow(store, async () => { throw new Error('network'); }));
   assert.equal(store.outbox.size, 1);
   assert.equal(store.applied.length, 0);
+});
+
+// ---- fresh copies and resets (docs/sync-protocol.md, docs/adr/0049-reset-once.md) -------
+
+test('fresh_copy goes out only when held, and a plan keeps it while the copy has pages', () => {
+  const base = { cursor: 8, referenceVersion: 'r', ops: [], deviceTime: '2026-11-23T08:00:00Z' };
+  assert.equal('fresh_copy' in buildRequest(base), false);
+  assert.equal(buildRequest({ ...base, freshCopy: 30 }).fresh_copy, 30);
+  const page = { protocol: 1, results: [], changes: [], cursor: 8, more: true, reset: false };
+  assert.equal(planResponse([], { ...page, fresh_copy: 30 }).freshCopy, 30);
+  assert.equal(planResponse([], { ...page, more: false, cursor: 31 }).freshCopy, null);
+  assert.equal(planResponse([], { ...page, more: false, cursor: 0, reset: true }).freshCopy, null);
+  // A push-only answer pulls nothing: the copy in progress is kept as it is.
+  assert.equal(planResponse([], { ...page, more: false, own_seqs: null }).freshCopy, undefined);
+});
+
+/**
+ * A server that pages and resets as docs/sync-protocol.md says: seqs 1..hwm all live,
+ * tombstones purged through `purged`.
+ */
+function pagingServer({ hwm, purged, pageSize }) {
+  return async (body) => {
+    const fresh = body.cursor === 0 ? hwm : body.fresh_copy ?? null;
+    const neededAfter = fresh === null ? body.cursor : Math.max(body.cursor, fresh);
+    if (body.cursor > 0 && neededAfter < purged) {
+      return { protocol: 1, results: [], changes: [], cursor: 0, more: false, reset: true };
+    }
+    const changes = [];
+    for (let seq = body.cursor + 1; seq <= hwm && changes.length < pageSize; seq += 1) {
+      changes.push({ seq, entity: 'record', id: `r${seq}`, op: 'upsert', version: 1, data: {} });
+    }
+    const more = changes.length === pageSize;
+    const response = { protocol: 1, results: [], changes, cursor: more ? changes.at(-1).seq : hwm,
+      more, reset: false };
+    if (more) response.fresh_copy = fresh;
+    return response;
+  };
+}
+
+test('after a purge an old cursor is reset once, then the fresh copy pages to its end', async () => {
+  const store = fakeStore([]);
+  (await store.syncState()).cursor = 5; // older than the purge horizon (25)
+  const bodies = [];
+  const server = pagingServer({ hwm: 30, purged: 25, pageSize: 4 });
+  const totals = await syncNow(store, async (body) => { bodies.push(body); return server(body); });
+  assert.equal(store.applied.filter((plan) => plan.reset).length, 1);
+  assert.deepEqual(bodies.map((b) => b.cursor), [5, 0, 4, 8, 12, 16, 20, 24, 28]);
+  assert.deepEqual(bodies.slice(2).map((b) => b.fresh_copy), Array(7).fill(30));
+  assert.equal(totals.pulled, 30);
+  assert.deepEqual(await store.syncState(), { cursor: 30, referenceVersion: '', freshCopy: null });
 });
 
 // ---- the golden vectors shared with the Python client (sync/vectors/) --------------------
