@@ -111,6 +111,16 @@ def logout():
     return jsonify({"ok": True})
 
 
+@bp.get("/auth/instance")
+def instance():
+    """What a login page shows before anyone logs in: whether this is a demonstration
+    (published passwords; no real residents' data belongs in it)."""
+    from server.models import Township
+
+    return jsonify({"demo": bool(db.session.scalar(db.select(db.exists().where(
+        Township.is_demo))))})
+
+
 @bp.get("/me")
 def me():
     """The logged-in account (also while it must still choose a new password)."""
