@@ -3,7 +3,8 @@
 Upserts are never purged: they are the history of every version (the audit trail).
 Deletions and evictions only matter to devices that still hold the entity; after the
 horizon (default 180 days) they are removed, and `purged_through` tells a device whose
-cursor is older that it must re-initialise (docs/adr/0005-sync-cursor.md).
+cursor is older that it must re-initialise, once: a fresh copy is not reset by purges of
+tombstones older than itself (docs/adr/0049-reset-once.md).
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def purge_tombstones(session: Session, horizon_days: int = HORIZON_DAYS,
 
 
 def purge_job() -> None:
-    """Scheduled in the worker: purge old tombstones and commit."""
+    """Scheduled in the worker (server/worker.py, Sundays 03:30): purge old tombstones and
+    commit."""
     from server.extensions import db
 
     purge_tombstones(db.session)
