@@ -19,6 +19,20 @@ from server.township.web import bp, current_period
 
 MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# A cell text starting with one of these is a formula to Excel, LibreOffice and WPS (OWASP
+# "CSV injection"): a doctor named "=HYPERLINK(...)" would become a link in the file.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: object) -> bool:
+    """A text a spreadsheet would evaluate; numbers (negative ones too) are not texts."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def csv_cell(value: object) -> object:
+    """A CSV field: a formula-like text gets a leading apostrophe, which spreadsheets show
+    as plain text; everything else as it is."""
+    return "'" + value if is_formula_like(value) else value
 
 
 def report_rows(township_id: int, period: str, lang: str) -> list[list]:
@@ -53,7 +67,7 @@ def send(rows: list[list], name: str, fmt: str) -> Response:
     if fmt == "csv":
         buf = io.StringIO()
         buf.write("\ufeff")
-        csv.writer(buf).writerows(rows)
+        csv.writer(buf).writerows([csv_cell(v) for v in row] for row in rows)
         body = buf.getvalue().encode("utf-8")
     elif fmt == "xlsx":
         from openpyxl import Workbook
@@ -63,13 +77,19 @@ def send(rows: list[list], name: str, fmt: str) -> Response:
         ws.title = name[:31]
         for row in rows:
             ws.append(row)
+            for cell in ws[ws.max_row]:
+                if is_formula_like(cell.value):
+                    # openpyxl stores "=..." as a formula: keep it a string, and marked
+                    # as typed text so editing the cell in Excel does not evaluate it.
+                    cell.data_type, cell.quotePrefix = "s", True
         ws.freeze_panes = "A2"
         out = io.BytesIO()
         wb.save(out)
         body = out.getvalue()
     else:
         abort(404)
-    return Response(body, mimetype=MIME[fmt], headers={
+    # content_type, not mimetype: werkzeug adds "; charset=utf-8" to a text mimetype again.
+    return Response(body, content_type=MIME[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
