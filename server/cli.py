@@ -62,8 +62,14 @@ def create_user(username: str, role: str, full_name: str, township_id: int,
 
     if role not in ROLES:
         raise click.BadParameter(f"role must be one of {', '.join(ROLES)}")
+    from server.services.accounts import password_problem
+
     user = User(username=username, role=role, full_name=full_name, township_id=township_id,
-                password_hash=hash_password(password))
+                password_hash="")
+    problem = password_problem(user, password)
+    if problem:  # a real account never gets the demo's or another guessable password
+        raise click.BadParameter(problem.partition("|")[2], param_hint="password")
+    user.password_hash = hash_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     user.villages = [db.session.get(Village, v) for v in village_ids]
     db.session.add(user)
     db.session.commit()

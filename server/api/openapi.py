@@ -8,7 +8,8 @@ from flask import Blueprint, jsonify
 
 from server.api.people import SearchSchema
 from server.api.sync import ResolveSchema
-from server.auth.views import EnrolSchema, LoginSchema
+from server.auth.admin import AccountChangeSchema
+from server.auth.views import EnrolSchema, LoginSchema, PasswordSchema
 from server.schemas.base import Int
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.schemas.records import SCHEMAS
@@ -31,7 +32,14 @@ UUID_PARAM = {"type": "string", "format": "uuid"}
 OPERATIONS = [
     ("/api/auth/login", "post", "登录 Log in with a password", "Login", {}),
     ("/api/auth/logout", "post", "退出 Log out", None, {}),
+    ("/api/auth/password", "post", "修改密码 Change one's own password", "Password", {}),
+    ("/api/auth/instance", "get", "实例信息 Whether this is a demo instance", None, {}),
     ("/api/me", "get", "当前账号 The logged-in account", None, {}),
+    ("/api/users", "get", "账号列表 The township's accounts and phones (admin)", None, {}),
+    ("/api/users/{user_id}", "patch", "更改账号 Role, state or name (admin)", "AccountChange",
+     {"user_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}),
+    ("/api/users/{user_id}/reset-password", "post", "重置密码 A one-time password (admin)",
+     None, {"user_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}),
     ("/api/devices", "post", "登记设备 Enrol this phone", "Enrol", {}),
     ("/api/devices", "get", "设备列表 The township's devices (admin)", None, {}),
     ("/api/devices/{device_id}/revoke", "post", "停用设备 Revoke a lost phone (admin)", None,
@@ -68,8 +76,9 @@ def build_spec() -> dict:
     spec.components.schema("Error", ERROR)
     spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie",
-                                                "name": "session"})
+                                                "name": "cunyi_session"})
     for name, schema in (("Login", LoginSchema), ("Enrol", EnrolSchema),
+                         ("Password", PasswordSchema), ("AccountChange", AccountChangeSchema),
                          ("Household", HouseholdSchema), ("Resident", ResidentSchema),
                          ("Search", SearchSchema), ("SyncRequest", SyncRequest),
                          ("Resolve", ResolveSchema)):

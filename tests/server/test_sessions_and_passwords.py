@@ -298,3 +298,16 @@ def test_only_a_demo_instance_says_so_on_its_login_page(app, town):
         db.session.commit()
     assert "演示系统" in c.get("/township/login").get_data(as_text=True)
     assert c.get("/api/auth/instance").get_json() == {"demo": True}
+
+
+@pytest.mark.parametrize("password,made", [("demo1234", False), ("12345678", False),
+                                           ("Clinic-Longquan-7", True)])
+def test_a_real_account_never_gets_a_demo_or_guessable_password(app, town, password, made):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "doctor_new", "village_doctor", "--full-name",
+                                 "新村医", "--township-id", str(town["township_a"]),
+                                 "--password", password])
+    assert (result.exit_code == 0) is made, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(username="doctor_new"))
+        assert (user is not None) is made
