@@ -12,3 +12,11 @@ def post_worker_init(worker):
     enough to run several; this took a fifth off its validation time
     (docs/benchmarks.md, "Push")."""
     gc.freeze()
+
+
+# Every request read whole by an asyncio loop before a thread runs the app, and every
+# response sent from that loop: slow clients cost sockets, not workers (server/serving.py,
+# docs/adr/0047-slow-clients.md). Threads per worker run the app; four let a quick request
+# through while a slow export or a "recompute now" runs in the same worker.
+worker_class = "server.serving.BufferedWSGIWorker"
+threads = 4

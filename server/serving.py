@@ -1,0 +1,201 @@
+"""How gunicorn serves the Flask app: whole requests in, whole responses out (ADR 0047).
+
+gunicorn's sync workers read a request's body while the worker waits, so two clients
+sending a body a byte a second held both workers, and a phone on 2G reading a large
+response held one for as long as the download took. Here gunicorn's asyncio worker
+(`-k asgi`) reads every request, and `BufferedWSGI` hands the Flask app to a thread only
+once the whole body is in hand, then sends the finished response from the event loop.
+A slow client costs an open socket and a little memory, never a thread.
+
+`gunicorn.conf.py` names `BufferedWSGIWorker`, so the start command and the Procfile
+run `gunicorn ... 'server:create_app()'` unchanged; `--threads` sets the threads per
+worker that run the app.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from gunicorn.workers.gasgi import ASGIWorker
+
+from server.problems import error_body
+
+# A body may take its time (an 8 MB push at 2G speed takes four minutes), but it must keep
+# coming: after GRACE_S seconds it must average MIN_RATE bytes a second, or it is answered
+# 408 and the connection closed. gunicorn also gives up on a body after `timeout` seconds
+# with no byte at all.
+GRACE_S = 30.0
+MIN_RATE = 500
+SPOOL_BYTES = 1024 * 1024  # bodies larger than this wait in a temporary file, not in memory
+TIMEOUT_MESSAGE = "请求发送太慢，已中断，请重试"
+
+Headers = list[tuple[str, str]]
+
+
+class BufferedWSGI:
+    """An ASGI application that runs a WSGI application in a thread pool, with its whole
+    request read and its whole response collected, so no thread waits on a client."""
+
+    def __init__(self, app: Callable, threads: int = 4, max_body: int | None = None):
+        self.app = app
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+        # Flask's own limit: past it the app answers 413 without reading, so neither do we.
+        self.max_body = max_body if max_body is not None else \
+            getattr(app, "config", {}).get("MAX_CONTENT_LENGTH")
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """Serve one ASGI connection scope."""
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            self.pool.shutdown(wait=False)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return  # no websockets here: gunicorn closes the connection
+        body = await self._read_body(scope, receive)
+        if body is None:
+            await self._send_timeout(send)
+            return
+        environ = wsgi_environ(scope, body)
+        loop = asyncio.get_running_loop()
+        try:
+            status, headers, chunks = await loop.run_in_executor(
+                self.pool, run_wsgi, self.app, environ)
+        finally:
+            body.close()
+        await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                                for k, v in headers]})
+        for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _read_body(self, scope: dict, receive: Callable) -> Any:
+        """The request body in a spooled file, rewound; None if the client sent it too slowly
+        or went away. Reads no body the app would refuse for its size."""
+        body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        declared = header(scope, b"content-length")
+        if self.max_body is not None and declared is not None and declared.isdigit() \
+                and int(declared) > self.max_body:
+            return body  # the app answers 413 from the header alone
+        started, received = time.monotonic(), 0
+        more = True
+        while more:
+            deadline = started + GRACE_S + received / MIN_RATE
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                body.close()
+                return None
+            if message["type"] == "http.disconnect":
+                body.close()
+                return None
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            body.write(chunk)
+            more = message.get("more_body", False)
+            if self.max_body is not None and received > self.max_body:
+                break  # a chunked body past the limit: the app sees more than it allows
+        body.seek(0)
+        return body
+
+    @staticmethod
+    async def _send_timeout(send: Callable) -> None:
+        """408 in the API's one error shape; the connection closes (the body is unread)."""
+        payload = json.dumps(error_body(408, "request_timeout", message=TIMEOUT_MESSAGE),
+                             ensure_ascii=False).encode()
+        try:
+            await send({"type": "http.response.start", "status": 408,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(payload)).encode()),
+                                    (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": payload})
+        except OSError:
+            pass  # the client has gone: nobody to tell
+
+
+def header(scope: dict, name: bytes) -> str | None:
+    """One request header's value, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def wsgi_environ(scope: dict, body: Any) -> dict:
+    """The PEP 3333 environ of an ASGI HTTP scope, its body already read into `body`."""
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    path = unquote_to_bytes(raw_path.split(b"?", 1)[0]).decode("latin-1")
+    root = scope.get("root_path", "")
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    environ = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": root,
+        "PATH_INFO": path[len(root):] if root and path.startswith(root) else path,
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] or 80),
+        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": str(client[1]),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1").upper().replace("-", "_")
+        text = value.decode("latin-1")
+        if name == "CONTENT_TYPE" or name == "CONTENT_LENGTH":
+            environ[name] = text
+            continue
+        name = "HTTP_" + name
+        environ[name] = environ[name] + "," + text if name in environ else text
+    return environ
+
+
+def run_wsgi(app: Callable, environ: dict) -> tuple[str, Headers, list[bytes]]:
+    """Call the WSGI app in this (pool) thread and collect its whole response."""
+    started: list = []
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: Headers, exc_info: Any = None) -> Callable:
+        if exc_info and started:
+            raise exc_info[1].with_traceback(exc_info[2])
+        started[:] = [status, headers]
+        return chunks.append  # the old write() callable: Flask never uses it
+
+    result: Iterable[bytes] = app(environ, start_response)
+    try:
+        chunks.extend(chunk for chunk in result if chunk)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return started[0], started[1], chunks
+
+
+class BufferedWSGIWorker(ASGIWorker):
+    """gunicorn's asyncio worker serving the WSGI app through `BufferedWSGI`."""
+
+    @classmethod
+    def check_config(cls, cfg, log) -> None:
+        """Nothing to warn about: unlike the plain ASGI worker, this one uses `threads`."""
+
+    def load_wsgi(self) -> None:
+        """Load the app as gunicorn does, then put the buffering in front of it."""
+        super().load_wsgi()
+        self.asgi = BufferedWSGI(self.asgi, threads=max(1, self.cfg.threads))
