@@ -7,6 +7,7 @@ CSRF token (docs/adr/0025-township-pages.md).
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import uuid
 from urllib.parse import urlparse
@@ -37,6 +38,7 @@ from server.township.i18n import LANGS, indicator_name, word
 bp = Blueprint("township", __name__, url_prefix="/township", template_folder="templates",
                static_folder="static")
 OPEN_ENDPOINTS = ("township.login", "township.static")
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 # All a person on a one-time password may do: choose their own, or leave.
 PASSWORD_ENDPOINTS = ("township.password_page", "township.change_password", "township.logout")
 
@@ -152,8 +154,10 @@ def current_period(kind: str = "quarter") -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the township pages; never another site."""
-    if target and target.startswith("/township") and not urlparse(target).netloc:
+    """Only a path inside the township pages; never another site, and never a control
+    character or backslash (a CR/LF cannot go into the Location header: it was a 500)."""
+    if target and target.startswith("/township") and not urlparse(target).netloc \
+            and not _UNSAFE_IN_NEXT.search(target):
         return target
     return url_for("township.overview")
 
