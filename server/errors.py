@@ -30,9 +30,17 @@ class ApiJSONProvider(DefaultJSONProvider):
 
 
 def init_app(app: Flask) -> None:
-    """Register one JSON handler per exception type, the JSON reader, the log filter."""
+    """Register one JSON handler per exception type, and the JSON reader."""
     app.json = ApiJSONProvider(app)
-    logsafe.install(app.logger)
+
+    def log_exception(exc_info) -> None:
+        # Flask's own report of an exception no handler took (one raised by a handler):
+        # the same, without the exception's text. (app.logger is not touched before a
+        # request: alembic's fileConfig would disable a logger that exists when it runs.)
+        app.logger.error("Exception on %s [%s]\n%s", request.path, request.method,
+                         logsafe.describe(exc_info[1]))
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
 
     @app.errorhandler(ApiError)
     def _api_error(e: ApiError):
@@ -54,7 +62,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         # No request body or personal data in the log: the path's rule, the method, and
-        # the exception without its text (server.logsafe, installed on app.logger above).
-        app.logger.exception("unhandled %s on %s %s", type(e).__name__, request.method,
-                             request.url_rule.rule if request.url_rule else "?")
+        # the exception without its text (server.logsafe).
+        app.logger.error("unhandled %s on %s %s\n%s", type(e).__name__, request.method,
+                         request.url_rule.rule if request.url_rule else "?",
+                         logsafe.describe(e))
         return jsonify(error_body(500, "internal_error")), 500
