@@ -175,7 +175,7 @@ def _assert_converged(world: World, tmp) -> None:
         refused = [p for p in phone.pending() if p["status"] == "rejected"]
         assert all(p["entity"] == "resident" and p["action"] == "update" and
                    (p["id"] not in server.all("resident") or p["id"] in world.moved) and
-                   "not_found" in p["errors"] for p in refused), \
+                   "out_of_scope" in p["errors"] for p in refused), \
             [(p["entity"], p["action"], p["errors"]) for p in refused]
         world.refused.update(p["op_id"] for p in refused)
         for entity in ("household", "resident", "record"):

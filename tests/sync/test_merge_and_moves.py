@@ -172,9 +172,11 @@ def test_reinstalled_device_resends_its_outbox_without_doubling(app, town, phone
     a.transport.drop_response_next = 1
     with pytest.raises(SyncError):
         a.sync()
-    # The app is reinstalled: a new enrolment, the saved outbox carried over as it was.
+    # The app is reinstalled, handed its old enrolment, the saved outbox carried over as
+    # it was. (Receipts belong to a device: a new enrolment resending them would get
+    # `op_id_taken` for the ops that landed; docs/adr/0045-device-bound-receipts.md.)
     fresh = SyncClient(str(tmp_path / "reinstalled.sqlite"), FlaskTransport(app))
-    fresh.enrol("doctor_a", PASSWORD, label="reinstalled")
+    fresh.adopt_token(a.device_id, a._meta("token"))
     for row in a.pending():
         fresh.db.execute(
             "INSERT INTO outbox (counter, op_id, entity, action, id, base_version, data,"
