@@ -63,6 +63,7 @@ def accounts_page():
     one_time = request.args.get("shown") and _pop_one_time()
     return render_template("township/accounts.html", users=users, devices=devices,
                            one_time=one_time, doctor=ROLE_DOCTOR,
+                           names={f"user:{u.id}": u.full_name for u in users},
                            changes=audit.admin_changes(db.session, g.user.township_id,
                                                        "user:", 30))
 
