@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from server import create_app
+from server import create_app, logsafe
 
 log = logging.getLogger("server.worker")
 
@@ -50,9 +50,16 @@ def build_scheduler(app) -> BlockingScheduler:
     return scheduler
 
 
+def configure_logging() -> None:
+    """INFO and above to stderr; an exception (a failed job's, as APScheduler logs it) by its
+    types and frames only, as the web process logs one (server/logsafe.py, ADR 0046)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logsafe.install(logging.getLogger())
+
+
 def main() -> None:
     """Run the scheduler until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     app = create_app()
     scheduler = build_scheduler(app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))

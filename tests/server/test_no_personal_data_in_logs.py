@@ -131,3 +131,27 @@ def test_the_statement_log_shows_no_parameters(app, town, phone_client, everythi
     assert "INSERT INTO residents" in logged
     assert "hidden due to hide_parameters" in logged
     assert not [s for s in SECRETS if s in logged]
+
+
+def test_a_failed_job_in_the_worker_logs_no_personal_data(capfd):
+    # APScheduler logs a failed job with its traceback through the root logger's handler,
+    # which the worker sets up; the job's exception says which person it failed on.
+    from server import worker
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers[:] = []
+    try:
+        worker.configure_logging()
+        try:
+            raise ValueError(f"no follow-up for {NAME} ({NATIONAL_ID}, {PHONE})")
+        except ValueError:
+            logging.getLogger("apscheduler.executors.default").exception(
+                'Job "nightly_rollups" raised an exception')
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        root.handlers[:], root.level = saved
+    err = capfd.readouterr().err
+    assert "raised an exception" in err and "ValueError" in err
+    assert not [s for s in SECRETS if s in err], err
