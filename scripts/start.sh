@@ -6,6 +6,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
+# Whatever this instance writes from here on (its SQLite database, secret key, backups) is
+# its owner's alone: residents' health records (the app also makes them 0600 itself).
+umask 077
 export FLASK_APP=server
 # The instance's own key for signing session cookies: made once (256 random bits, mode
 # 0600, beside the database in instance/), never a default (server/secret_key.py).

@@ -15,9 +15,10 @@ import base64
 import datetime as dt
 import gzip
 import json
+import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine, Integer, LargeBinary, func, insert, select, text, update
 from sqlalchemy.types import JSON, Date, Uuid
@@ -60,10 +61,19 @@ def _revision(conn) -> str | None:
         return None
 
 
+def _private_file(path: Path) -> BinaryIO:
+    """`path` opened for writing, readable by its owner only: a backup holds every resident's
+    records. Made 0600 whatever the umask, and an existing file is made so too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 def backup(engine: Engine, path: Path) -> dict[str, int]:
     """Write every table to `path`; return rows per table."""
     counts: dict[str, int] = {}
-    with engine.connect() as conn, gzip.open(path, "wt", encoding="utf-8") as out:
+    with engine.connect() as conn, _private_file(path) as raw, \
+            gzip.open(raw, "wt", encoding="utf-8") as out:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         else:

@@ -1,7 +1,9 @@
 """Flask extensions, created unbound and attached in create_app."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -14,6 +16,38 @@ from server.models.base import Base
 # (docs/adr/0046). Set here rather than in the config so no configuration can drop it.
 db = SQLAlchemy(model_class=Base, engine_options={"hide_parameters": True})
 migrate = Migrate()
+
+
+PRIVATE = 0o600  # the database holds residents' health records: its owner alone reads it
+
+
+def _sqlite_path(cargs: tuple, cparams: dict) -> str | None:
+    """The file a SQLite connection opens, or None for a memory or URI database."""
+    name = cargs[0] if cargs else cparams.get("database")
+    if not isinstance(name, str) or name in ("", ":memory:") or name.startswith("file:"):
+        return None
+    return name
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_file_private(dialect, connection_record, cargs, cparams) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use the umask, 0644
+    under most), and take group and world access off an existing one and its -wal/-shm
+    (SQLite gives those the database file's mode when it makes them)."""
+    if dialect.name != "sqlite" or (path := _sqlite_path(cargs, cparams)) is None:
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no such directory, no right to it: SQLite's own error says it better
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if stat.S_IMODE(os.stat(name).st_mode) & 0o077:
+                os.chmod(name, PRIVATE)
+        except OSError:  # absent (no WAL yet), or another owner's: leave it to SQLite
+            continue
 
 
 @event.listens_for(Engine, "connect")
