@@ -184,7 +184,6 @@ def revoke_device(device_id: uuid.UUID):
     device = db.session.get(Device, device_id)
     if device is None or device.user.township_id != g.user.township_id:
         raise ApiError(404, "not_found")
-    if device.revoked_at is None:
-        device.revoked_at, device.revoked_by_id = now_utc(), g.user.id
-        db.session.commit()
+    accounts.revoke_device(db.session, g.user, device)
+    db.session.commit()
     return jsonify({"id": str(device.id), "revoked_at": device.revoked_at.isoformat()})

@@ -102,3 +102,12 @@ def revoke_devices(session: Session, admin: User, user: User) -> int:
         .values(revoked_at=now_utc(), revoked_by_id=admin.id)
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+def revoke_device(session: Session, admin: User, device: Device) -> None:
+    """Revoke one phone (lost, sold, replaced): its next request is refused. Audited;
+    revoking a revoked phone changes nothing."""
+    if device.revoked_at is None:
+        device.revoked_at, device.revoked_by_id = now_utc(), admin.id
+        audit.record_change(session, admin, f"user:{device.user_id}", "device_revoked",
+                            None, {"device": device.label})

@@ -11,7 +11,6 @@ import uuid
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from server.auth import sessions
-from server.clock import now_utc
 from server.extensions import db
 from server.models import ROLE_DOCTOR, Device, User
 from server.problems import ApiError
@@ -115,10 +114,7 @@ def revoke_device_page(device_id: uuid.UUID):
     device = db.session.get(Device, device_id)
     if device is None or device.user.township_id != g.user.township_id:
         abort(404)
-    if device.revoked_at is None:
-        device.revoked_at, device.revoked_by_id = now_utc(), g.user.id
-        audit.record_change(db.session, g.user, f"user:{device.user_id}", "device_revoked",
-                            None, {"device": device.label})
-        db.session.commit()
+    accounts.revoke_device(db.session, g.user, device)
+    db.session.commit()
     flash(f"{device.user.full_name} · {device.label}")
     return redirect(url_for("township.accounts_page"))
