@@ -91,7 +91,9 @@ def check_responsible_doctor(session: Session, village_id: int, doctor_id: int |
     at all would fail the foreign key. Raises a 422 field error."""
     if doctor_id is None:
         return
-    serves = session.scalar(
+    # User ids are 32-bit integers: a larger number names nobody, and must not reach the
+    # driver (SQLite cannot bind past 64 bits, PostgreSQL refuses past 32).
+    serves = None if not 0 < doctor_id < 2**31 else session.scalar(
         select(User.id).join(doctor_villages, doctor_villages.c.user_id == User.id)
         .where(User.id == doctor_id, User.role == ROLE_DOCTOR, User.active.is_(True),
                doctor_villages.c.village_id == village_id))

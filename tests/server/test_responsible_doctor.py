@@ -29,9 +29,9 @@ def _bad_doctors(app, town) -> dict[str, int]:
                        villages=[db.session.get(User, town["doctor_a"]).villages[0]])
         db.session.add(retired)
         db.session.commit()
-        out = {"no such user": 987654, "doctor of another village": town["doctor_b"],
-               "staff": town["staff_a"], "inactive doctor": retired.id,
-               "other township": town["doctor_c"]}
+        out = {"no such user": 987654, "past a 32-bit id": 2**31, "past 64 bits": 2**63,
+               "doctor of another village": town["doctor_b"], "staff": town["staff_a"],
+               "inactive doctor": retired.id, "other township": town["doctor_c"]}
         db.session.remove()
     return out
 
