@@ -6,9 +6,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from server import cli, errors, security
+from server import cli, errors, secret_key, security
 from server.auth import csrf
-from server.config import Config
+from server.config import INSTANCE_DIR, Config
 from server.extensions import db, migrate
 from server.numbers import ID_LIMIT
 
@@ -28,6 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key.resolve(INSTANCE_DIR)
+    elif not app.testing:
+        secret_key.check(app.config["SECRET_KEY"])
     app.json.ensure_ascii = False  # Chinese stays readable (and shorter) on the wire
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -43,18 +47,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from server import township
-    from server.api import audit, openapi, people, records
+    from server.api import audit, maintenance, openapi, people, records
     from server.api import sync as sync_api
+    from server.auth import admin as accounts_api
     from server.auth import current, views
     from server.cards import views as cards
     from server.web import pages, pwa
 
     app.before_request(current.load_caller)
     app.register_blueprint(views.bp)
+    app.register_blueprint(accounts_api.bp)  # the admin's accounts, /api/users
     app.register_blueprint(audit.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(maintenance.bp)  # POST /api/sync/purge, only if SYNC_PURGE_API
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(township.bp)

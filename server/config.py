@@ -57,3 +57,6 @@ class Config:
     # Connections a township's metrics recompute spreads its queries over (ADR 0038).
     METRICS_WORKERS = int(os.environ.get("METRICS_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261123"))
+    # A test or staging server may let its admins purge the sync log on demand, for a
+    # client's conformance run (server/api/maintenance.py); never needed in production.
+    SYNC_PURGE_API = os.environ.get("SYNC_PURGE_API", "0") == "1"

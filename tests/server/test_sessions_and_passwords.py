@@ -311,3 +311,17 @@ def test_a_real_account_never_gets_a_demo_or_guessable_password(app, town, passw
     with app.app_context():
         user = db.session.scalar(db.select(User).filter_by(username="doctor_new"))
         assert (user is not None) is made
+
+
+def test_the_purge_api_is_off_unless_the_operator_turns_it_on(app, town):
+    admin = _logged_in(app, "admin_a")
+    assert admin.post("/api/sync/purge", json={"horizon_days": 0}).status_code == 404
+    app.config["SYNC_PURGE_API"] = True
+    try:
+        assert _logged_in(app, "staff_a").post("/api/sync/purge",
+                                              json={"horizon_days": 0}).status_code == 403
+        assert admin.post("/api/sync/purge", json={"horizon_days": -1}).status_code == 422
+        r = admin.post("/api/sync/purge", json={"horizon_days": 0})
+        assert r.status_code == 200 and set(r.get_json()) == {"purged", "purged_through"}
+    finally:
+        app.config["SYNC_PURGE_API"] = False
