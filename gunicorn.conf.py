@@ -20,3 +20,8 @@ def post_worker_init(worker):
 # through while a slow export or a "recompute now" runs in the same worker.
 worker_class = "server.serving.BufferedWSGIWorker"
 threads = 4
+
+# gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second
+# instance on the machine (tests, a bench beside a running server) would take it over.
+# Nothing here uses it.
+control_socket_disable = True
