@@ -1,15 +1,17 @@
 /**
- * First login and enrolment, the 6-digit PIN, unlocking, and logging out without losing
- * unsynced work silently (docs/adr/0010-phone-unlock-and-local-encryption.md).
+ * First login and enrolment (with a one-time password: choosing one's own first), the
+ * 6-digit PIN, unlocking, changing the password, and logging out without losing unsynced
+ * work silently (docs/adr/0010-phone-unlock-and-local-encryption.md).
  */
 import { h, mount, toast } from './ui.js';
-import { t } from './i18n.js';
+import { t, errorText } from './i18n.js';
 import * as store from './store.js';
-import { loginAndEnrol } from './net.js';
+import { loginAndEnrol, enrol, changePassword, instanceInfo } from './net.js';
 import { runSync, loggedOut, renderStatus } from './app.js';
 
 const WEAK_PINS = new Set(['000000', '111111', '123456', '654321', '121212', '888888', '666666', '123123']);
 const FAIL_KEY = 'unlockFails';
+const MIN_PASSWORD = 8; // the server's rule (server/services/accounts.py); it checks the rest
 
 /**
  * The first-login screen (online): account and password, then the PIN, then the download.
@@ -26,8 +28,9 @@ export function showLogin(view, done) {
     err.textContent = '';
     button.disabled = true;
     try {
-      const device = await loginAndEnrol(username.value.trim(), password.value, t('login.device_label'));
-      showSetPin(view, password.value, device, done);
+      const answer = await loginAndEnrol(username.value.trim(), password.value, t('login.device_label'));
+      if (answer.mustChangePassword) showOneTimePassword(view, password.value, done);
+      else showSetPin(view, password.value, answer, done);
     } catch (ex) {
       err.textContent = ex.status === 0 ? t('login.offline') : ex.status === 401 ? t('login.failed') : (ex.message || ex.code);
       button.disabled = false;
@@ -37,6 +40,150 @@ export function showLogin(view, done) {
   h('label', { for: 'username' }, t('login.username')), username,
   h('label', { for: 'password' }, t('login.password')), password, err, button);
   mount(view, form);
+  showDemoNotice(form);
+}
+
+/** A demo server's passwords are published: say so above the login, before anyone types.
+ * Nothing is shown offline or when the server does not answer. */
+async function showDemoNotice(form) {
+  if (!navigator.onLine) return;
+  try {
+    const info = await instanceInfo();
+    if (info && info.demo && form.isConnected) {
+      form.querySelector('h1').after(h('p.demo-notice#demo-notice', { role: 'note' }, t('login.demo')));
+    }
+  } catch (e) {
+    // No notice: the login works the same, and the township's pages say it too.
+  }
+}
+
+/** A new password typed twice, with the checks the phone can make before sending. */
+function newPasswordFields() {
+  // No minlength: the browser's bubble would hide the reason; the check below says it in words.
+  const attrs = { type: 'password', autocomplete: 'new-password', required: true };
+  const first = h('input#new-password1', attrs);
+  const again = h('input#new-password2', attrs);
+  return {
+    first, again,
+    nodes: [h('label', { for: 'new-password1' }, t('password.new')), first,
+      h('label', { for: 'new-password2' }, t('password.again')), again],
+    /** @returns {string} what is wrong, or '' */
+    problem() {
+      if (first.value.length < MIN_PASSWORD) return t('password.short', { n: MIN_PASSWORD });
+      if (first.value !== again.value) return t('password.mismatch');
+      return '';
+    },
+  };
+}
+
+/** The server's refusal of a password change in words (its messages, or English by code). */
+function passwordRefusal(ex) {
+  if (ex.status === 0) return t('password.offline');
+  const errors = ex.errors || {};
+  const entries = [...(errors.new_password || []), ...(errors.current_password || [])].map((x) => {
+    if (typeof x !== 'string') return x;
+    const [code, message] = x.split('|');
+    return { code, message: message || code };
+  });
+  if (ex.code === 'wrong_password') return t('password.wrong_current');
+  if (entries.length) return entries.map(errorText).join('；');
+  return ex.message || ex.code;
+}
+
+/**
+ * The township gave a one-time password: it only lets the person choose their own. The
+ * phone is enrolled with the new one, and the local data key is wrapped under it.
+ * @param {HTMLElement} view
+ * @param {string} oneTime
+ * @param {(opts: object) => void} done
+ */
+function showOneTimePassword(view, oneTime, done) {
+  const fields = newPasswordFields();
+  const err = h('p.err', { role: 'alert' });
+  const button = h('button.primary.wide#set-password', { type: 'submit' }, t('password.continue'));
+  mount(view, h('form.card.login#one-time', { onsubmit: async (e) => {
+    e.preventDefault();
+    err.textContent = fields.problem();
+    if (err.textContent) return;
+    button.disabled = true;
+    const chosen = fields.first.value;
+    try {
+      await changePassword(oneTime, chosen);
+    } catch (ex) {
+      err.textContent = ex.status === 401 ? t('password.session_gone') : passwordRefusal(ex);
+      button.disabled = false;
+      return;
+    }
+    try {
+      showSetPin(view, chosen, await enrol(chosen, t('login.device_label')), done);
+    } catch (ex) {
+      // The new password is set; only the enrolment failed: log in again with it.
+      toast(ex.status === 0 ? t('login.offline') : (ex.message || ex.code), 'error');
+      showLogin(view, done);
+    }
+  } },
+  h('h1', null, t('app')), h('h2', null, t('password.onetime_title')),
+  h('p.muted', null, t('password.onetime_hint', { n: MIN_PASSWORD })), ...fields.nodes, err, button));
+  fields.first.focus();
+}
+
+/**
+ * "Me → change password" (online): the current password and the new one twice, sent with
+ * the device token; then the local data key is wrapped under the new password, so "forgot
+ * PIN" works with it offline.
+ * @param {HTMLElement} view
+ */
+export function showChangePassword(view) {
+  const back = h('a.wide#password-back', { href: '#/me', role: 'button' }, t('password.back'));
+  if (!navigator.onLine) {
+    mount(view, h('section.card#password-offline', null, h('h2', null, t('password.change')),
+      h('p.err', null, t('password.offline')), back));
+    return;
+  }
+  const current = h('input#current-password', { type: 'password', autocomplete: 'current-password', required: true });
+  const fields = newPasswordFields();
+  const err = h('p.err', { role: 'alert' });
+  const button = h('button.primary.wide#change-password-submit', { type: 'submit' }, t('password.submit'));
+  mount(view, h('form.card#change-password-form', { onsubmit: async (e) => {
+    e.preventDefault();
+    err.textContent = fields.problem();
+    if (err.textContent) return;
+    button.disabled = true;
+    const [old, chosen] = [current.value, fields.first.value];
+    try {
+      await changePassword(old, chosen, store.data.device.token);
+    } catch (ex) {
+      err.textContent = passwordRefusal(ex);
+      button.disabled = false;
+      return;
+    }
+    if (await store.rewrapPassword(chosen, { password: old })) passwordChanged(view);
+    else askPinToRewrap(view, chosen);
+  } },
+  h('h2', null, t('password.change')), h('p.muted', null, t('password.change_hint')),
+  h('label', { for: 'current-password' }, t('password.current')), current, ...fields.nodes, err, button, back));
+  current.focus();
+}
+
+function passwordChanged(view) {
+  mount(view, h('section.card#password-changed', null, h('h2.ok', null, '✓ ' + t('password.changed')),
+    h('p', null, t('password.changed_hint')), h('a.wide', { href: '#/me', role: 'button' }, t('password.back'))));
+}
+
+/** The phone's copy of the key was wrapped under a password changed elsewhere since: the
+ * PIN opens the other copy. Without it, "forgot PIN" would still want that old password. */
+function askPinToRewrap(view, chosen) {
+  const pin = pinInput('rewrap-pin');
+  const err = h('p.err', { role: 'alert' });
+  mount(view, h('form.card#rewrap', { onsubmit: async (e) => {
+    e.preventDefault();
+    if (await store.rewrapPassword(chosen, { pin: pin.value })) passwordChanged(view);
+    else { err.textContent = t('unlock.wrong'); pin.value = ''; }
+  } },
+  h('h2', null, t('password.changed')), h('p', null, t('password.need_pin')),
+  h('label', { for: 'rewrap-pin' }, t('unlock.title')), pin, err,
+  h('button.primary.wide', { type: 'submit' }, t('pin.save'))));
+  pin.focus();
 }
 
 function pinInput(id) {
@@ -125,6 +272,7 @@ export function showUnlock(view, done) {
     input.type = 'password';
     input.removeAttribute('maxlength');
     input.removeAttribute('inputmode');
+    input.removeAttribute('pattern'); // digits only would block a password from submitting
     input.classList.remove('pin');
     input.value = '';
     label.textContent = t('unlock.password');

@@ -112,6 +112,29 @@ export async function resetPin(password, pin) {
   return true;
 }
 
+/**
+ * After the account password changed on the server: wrap the data key under the new
+ * password, so a forgotten PIN is recovered offline with the password the person now has.
+ * The key in memory cannot be used: it is not extractable (crypto.js). It is unwrapped
+ * again from the box of the old password, or, when that box was made under an older
+ * password than `password` (changed on the township pages meanwhile), from the PIN's box.
+ * @param {string} newPassword
+ * @param {{password?: string, pin?: string}} proof the password the phone's box was made
+ *   under, or the PIN
+ * @returns {Promise<boolean>} false when neither opens a box
+ */
+export async function rewrapPassword(newPassword, { password, pin } = {}) {
+  const db = await database();
+  const keys = await db.get('meta', 'keys');
+  if (!keys) return false;
+  let key = password ? await unwrapDataKey(keys.password, password, true) : null;
+  if (!key && pin) key = await unwrapDataKey(keys.pin, pin, true);
+  if (!key) return false;
+  keys.password = await wrapDataKey(key, newPassword);
+  await db.put('meta', keys, 'keys');
+  return true;
+}
+
 /** Forget the key and the decrypted data (the app shows the unlock screen). */
 export function lock() {
   data.key = null;

@@ -12,7 +12,7 @@ import { renderForm, FORMS } from './forms.js';
 import { validateRecord, validateResident, validateHousehold, todayChina, urgentFlags, RESIDENT, HOUSEHOLD } from './validate.js';
 import { changedFields, conflictLines } from './edits.js';
 import { runSync, lockApp, formatTime, route } from './app.js';
-import { logout } from './account.js';
+import { logout, showChangePassword } from './account.js';
 import { scanView } from './scan.js';
 
 const { data } = store;
@@ -437,7 +437,7 @@ function noticesFor(id) {
   return mine.length ? h('section.card#entity-notices', null, h('h3', null, t('sync.notices')), h('div.list', null, mine.map(noticeItem))) : null;
 }
 
-/** Me: account, villages, language, storage, version, lock and logout. */
+/** Me: account, villages, language, storage, version, password, lock and logout. */
 async function me(view) {
   const user = data.reference.user || data.device?.user || {};
   const storage = h('p.muted#storage');
@@ -449,6 +449,7 @@ async function me(view) {
       onclick: () => { setLanguage(lang); location.reload(); } }, lang === 'zh' ? '中文' : 'English')))),
   h('section.card', null, storage, h('p.muted', null, t('me.version'), '：', version)),
   h('section.card.buttons', null,
+    h('a.wide#change-password', { href: '#/password', role: 'button' }, t('password.change')),
     h('button.wide#lock', { type: 'button', onclick: () => lockApp() }, t('me.lock')),
     h('button.danger.wide#logout', { type: 'button', onclick: () => logout(view) }, t('me.logout'))));
   if (navigator.storage && navigator.storage.estimate) {
@@ -471,4 +472,5 @@ export const VIEWS = {
   'edit-household': (view, id) => editEntity(view, 'household', id),
   fix: fixOp,
   scan: scanView,
+  password: showChangePassword,
 };
