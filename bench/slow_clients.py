@@ -3,11 +3,12 @@
 
     .venv/bin/python bench/slow_clients.py                    # the start command's server
     .venv/bin/python bench/slow_clients.py --candidates start,sync,gthread --modes body,headers
+    .venv/bin/python bench/slow_clients.py --db "$PG_URL"     # PostgreSQL (an empty database)
 
 For each candidate server and each kind of slow client, on 127.0.0.1 only:
 
-1. A fresh SQLite file in a temporary directory (`flask db upgrade`, `flask seed-demo`), made
-   once for the whole run; a random SECRET_KEY.
+1. A fresh SQLite file in a temporary directory, or the empty database of `--db`
+   (`flask db upgrade`, `flask seed-demo`), made once for the whole run; a random SECRET_KEY.
 2. gunicorn started from the repository root as `scripts/start.sh` starts it, so
    gunicorn.conf.py applies: `--workers 2` (start.sh's WEB_CONCURRENCY default), the
    access log, `server:create_app()`. The candidate "start" adds nothing to that; the
@@ -43,6 +44,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -66,9 +68,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def make_database(workdir: Path) -> dict[str, str]:
-    """Migrate a new SQLite file and load the demo township; the environment to serve it."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
+def make_database(workdir: Path, url: str | None = None) -> dict[str, str]:
+    """Migrate a new SQLite file (or the empty database at `url`) and load the demo
+    township; the environment to serve it."""
+    env = {**os.environ, "DATABASE_URL": url or f"sqlite:///{workdir / 'bench.sqlite'}",
            "SECRET_KEY": secrets.token_hex(32), "FLASK_APP": "server"}
     for args in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run([str(VENV_BIN / "flask"), *args], cwd=ROOT, env=env, check=True,
@@ -108,13 +111,13 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None,
-            headers: dict | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:
+            headers: dict | None = None, timeout: float = 10) -> tuple[int, Any, bytes]:
     """One request on a new connection: status, headers, body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read()
+        return resp.status, resp.headers, resp.read()
     finally:
         conn.close()
 
@@ -284,11 +287,12 @@ def main() -> int:
     parser.add_argument("--slow", type=int, default=50, help="slow connections (default 50)")
     parser.add_argument("--duration", type=float, default=30, help="seconds per mode")
     parser.add_argument("--probe-timeout", type=float, default=10)
+    parser.add_argument("--db", help="an empty PostgreSQL database's URL (default: SQLite)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as tmp:
         workdir = Path(tmp)
-        env = make_database(workdir)
+        env = make_database(workdir, args.db)
         for name in args.candidates.split(","):
             for mode in args.modes.split(","):
                 port = free_port()
