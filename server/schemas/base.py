@@ -68,7 +68,8 @@ class Int(fields.Integer):
 class Num(fields.Float):
     """A number (no NaN or infinity)."""
 
-    default_error_messages = {**_COMMON, "invalid": "type|应为数字", "special": "type|应为数字"}
+    default_error_messages = {**_COMMON, "invalid": "type|应为数字", "special": "type|应为数字",
+                              "too_large": "range|数值过大"}
 
     def __init__(self, lo: float | None = None, hi: float | None = None, **kwargs):
         validators = list(kwargs.pop("validate", []) or [])

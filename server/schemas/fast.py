@@ -74,7 +74,10 @@ def _typed(field: fields.Field, name: str) -> Check | None:
         def num(x):
             if type(x) not in (int, float):
                 return BAD
-            x = float(x)
+            try:
+                x = float(x)
+            except OverflowError:  # an integer beyond a float's range
+                return BAD
             return x if math.isfinite(x) else BAD
         return num
     if isinstance(field, base.Bool):
@@ -227,8 +230,10 @@ def _inline(field: fields.Field, n: int, env: dict[str, Any]) -> list[str] | Non
     elif isinstance(field, base.Int):
         convert = ["if type(v) is not int:", "    return None", "x = v"]
     elif isinstance(field, base.Num):
-        convert = ["if type(v) is not int and type(v) is not float:", "    return None",
-                   "x = float(v)", "if not isfinite(x):", "    return None"]
+        # An integer beyond a float's range (10**400 in the JSON) overflows: not sure.
+        convert = ["if type(v) is float:", "    x = v", "elif type(v) is int:", "    try:",
+                   "        x = float(v)", "    except OverflowError:", "        return None",
+                   "else:", "    return None", "if not isfinite(x):", "    return None"]
     elif isinstance(field, base.Bool):
         convert = ["if type(v) is not bool:", "    return None", "x = v"]
     elif type(field) is base.Date:

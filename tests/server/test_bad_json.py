@@ -219,3 +219,23 @@ def test_bad_query_strings_on_search_are_4xx(app, town, send, query):
 def test_bad_query_strings_on_lists_are_not_500s(app, town, send, query):
     r = send("GET", f"/api/records?{query}", None)
     assert r.status_code < 500, r.get_data()[:300]
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "-1" + "0" * 400, "1e400"])
+def test_a_number_beyond_a_float_is_that_fields_error(app, town, send, value):
+    # An integer past a float's range overflowed in the schemas' fast path: a 500.
+    body = json.dumps(valid_record("hypertension_followup", town))
+    body = body.replace('"weight_kg": 66.5', f'"weight_kg": {value}').encode()
+    r = send("POST", "/api/records", body)
+    out = assert_one_shape(r, 422, 422)
+    assert {e["code"] for e in out["errors"]["weight_kg"]} & {"range", "type"}, out
+    op = {"op_id": "0192f4a0-0000-7000-8000-000000000001", "device_counter": 1,
+          "entity": "record", "action": "create", "id": "0192f4a0-0000-7000-8000-000000000002",
+          "base_version": 0, "data": json.loads(body)}
+    op["data"].pop("id")
+    sync = {"protocol": 1, "cursor": 0, "pull_limit": 0, "push": [op]}
+    text = json.dumps(sync).replace('"weight_kg": 66.5', f'"weight_kg": {value}')
+    r = send("POST", "/api/sync", text.encode())
+    assert r.status_code == 200, r.get_data()[:300]
+    [result] = r.get_json()["results"]
+    assert result["status"] == "rejected" and "weight_kg" in result["errors"], result
