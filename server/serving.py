@@ -163,7 +163,9 @@ def wsgi_environ(scope: dict, body: Any) -> dict:
             environ[name] = text
             continue
         name = "HTTP_" + name
-        environ[name] = environ[name] + "," + text if name in environ else text
+        # Repeated headers join with commas, but cookies with "; " (RFC 6265, section 5.4).
+        joiner = "; " if name == "HTTP_COOKIE" else ","
+        environ[name] = environ[name] + joiner + text if name in environ else text
     return environ
 
 

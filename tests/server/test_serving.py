@@ -49,24 +49,28 @@ def echo_app(environ, start_response):
     body = environ["wsgi.input"].read()
     seen = {k: environ.get(k) for k in ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING",
                                         "CONTENT_LENGTH", "HTTP_X_REQUESTED_WITH",
-                                        "REMOTE_ADDR")}
+                                        "HTTP_COOKIE", "HTTP_ACCEPT", "REMOTE_ADDR")}
     seen["body"] = body.decode()
     start_response("201 Created", [("Content-Type", "application/json")])
     return [json.dumps(seen).encode()]
 
 
 def test_the_app_sees_the_request_as_a_wsgi_server_gives_it():
-    """PATH_INFO is the percent-decoded path in latin-1 (PEP 3333), headers as HTTP_*, and
-    the body is all there although it came in pieces."""
+    """PATH_INFO is the percent-decoded path in latin-1 (PEP 3333), headers as HTTP_*
+    (repeated ones joined, cookies with "; "), and the body is all there although it came
+    in pieces."""
     status, headers, body = serve(
         BufferedWSGI(echo_app, threads=1),
-        scope(headers=[("content-length", "6"), ("x-requested-with", "cunyi")]),
+        scope(headers=[("content-length", "6"), ("x-requested-with", "cunyi"),
+                       ("cookie", "a=1"), ("cookie", "b=2"), ("accept", "text/html"),
+                       ("accept", "*/*")]),
         [b"ab", b"cd", b"ef"])
     assert status == 201 and headers[b"content-type"] == b"application/json"
     seen = json.loads(body)
     assert seen["PATH_INFO"].encode("latin-1").decode("utf-8") == "/a b/村"
     assert seen["QUERY_STRING"] == "x=1" and seen["CONTENT_LENGTH"] == "6"
     assert seen["HTTP_X_REQUESTED_WITH"] == "cunyi" and seen["REMOTE_ADDR"] == "127.0.0.2"
+    assert seen["HTTP_COOKIE"] == "a=1; b=2" and seen["HTTP_ACCEPT"] == "text/html,*/*"
     assert seen["body"] == "abcdef"
 
 
