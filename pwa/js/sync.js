@@ -18,7 +18,9 @@ const MAX_ROUNDS = 200;
  *   pullLimit?: number, freshCopy?: number|null}} s
  * @returns {object}
  */
-export function buildRequest({ cursor, referenceVersion, ops, deviceTime, pullLimit = PULL_LIMIT, freshCopy = null }) {
+export function buildRequest({
+  cursor, referenceVersion, ops, deviceTime, pullLimit = PULL_LIMIT, freshCopy = null,
+}) {
   const body = {
     protocol: PROTOCOL,
     device_time: deviceTime,
@@ -148,7 +150,8 @@ export async function syncNow(store, post, opts = {}) {
     // Ops already sent in this run and still here were rejected or unanswered: not again.
     const ops = (await store.pendingOps(MAX_PUSH + sentThisRun.size))
       .filter((op) => !sentThisRun.has(op.op_id)).slice(0, MAX_PUSH);
-    const body = buildRequest({ cursor, referenceVersion, ops, deviceTime: now().toISOString(), freshCopy });
+    const body = buildRequest({ cursor, referenceVersion, ops, freshCopy,
+      deviceTime: now().toISOString() });
     const response = await post(body); // never inside an IndexedDB transaction
     const plan = planResponse(ops, response);
     await store.applyPlan(plan);
