@@ -13,8 +13,7 @@ from server.models import Household, User
 
 
 def _enrol(app, username: str) -> str:
-    """A device token for `username` (the password is sent: enrolment is being changed to
-    require it; today's server ignores it)."""
+    """A device token for `username` (enrolment takes the account's password)."""
     browser = app.test_client()
     login(browser, username)
     r = browser.post("/api/devices", json={"label": "phone", "password": PASSWORD})

@@ -16,8 +16,8 @@ _counter = itertools.count(1)
 
 
 def enrol(app, username: str, label: str = "phone") -> str:
-    """Enrol a device for `username` and return its bearer token. The password goes in the
-    body too: enrolment is being changed to require it (today's server ignores it)."""
+    """Enrol a device for `username` (enrolment takes the account's password) and return
+    its bearer token."""
     browser = app.test_client()
     login(browser, username)
     r = browser.post("/api/devices", json={"label": label, "password": PASSWORD})
