@@ -36,6 +36,9 @@ def conflict_dict(c: SyncConflict) -> dict[str, Any]:
         "kept": c.kept_value["value"] if c.kept_value else None,
         "device_value": c.lost_value["value"] if c.lost_value else None,
         "base_version": c.base_version, "device_id": str(c.device_id) if c.device_id else None,
+        # The op whose value lost, and the seq of the version it made (None: the op changed
+        # nothing else), as in that op's result: a phone or a reviewer ties the two together.
+        "op_id": str(c.op_id), "seq": c.seq,
         "user_id": c.user_id, "village_id": c.village_id,
         "created_at": c.created_at.isoformat(),
         "reviewed_at": c.reviewed_at.isoformat() if c.reviewed_at else None,

@@ -162,8 +162,8 @@ def conflict(world: World) -> None:
     entry = entries[0]
     check(entry["kept"] == "13700000002" and entry["device_id"] == device.device_id and
           entry["base_version"] == 2, f"conflict entry: {entry}")
-    if "op_id" in entry:
-        check(entry["op_id"] == op_id, f"conflict entry names op {entry['op_id']}, not {op_id}")
+    check(entry.get("op_id") == op_id and entry.get("seq") is None,
+          f"the conflict entry does not name its op {op_id} (and seq null): {entry}")
     state["done"].add("conflict_on_the_same_field")
 
 
