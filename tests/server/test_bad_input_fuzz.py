@@ -62,7 +62,7 @@ def _check(r) -> None:
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
-def test_hostile_field_values_never_give_a_500(app, town, send, name):
+def test_hostile_field_values_never_give_a_500(app, town, send, name):  # noqa: F811
     method, path, valid, anonymous, gz = endpoints(town)[name]
     if name.startswith("sync"):
         # The hostile value goes into a record op's data, the ops' usual payload.
@@ -92,7 +92,7 @@ def test_hostile_field_values_never_give_a_500(app, town, send, name):
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
-def test_hostile_bytes_never_give_a_500(app, town, send, name):
+def test_hostile_bytes_never_give_a_500(app, town, send, name):  # noqa: F811
     method, path, valid, anonymous, gz = endpoints(town)[name]
     text = json.dumps(valid).encode()
 

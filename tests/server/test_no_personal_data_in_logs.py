@@ -99,8 +99,8 @@ def test_bad_inputs_and_a_server_error_log_no_personal_data(app, town, phone_cli
             "op_id": str(uuid.uuid4()), "device_counter": 1, "entity": "resident",
             "action": "create", "id": str(uuid.uuid4()), "base_version": 0,
             "data": _person(town, birth_date="1962-13-14")}]}),
-        send("POST", "/api/residents", ('{"name": "%s", "phone": "%s", "x": %s}'
-                                        % (NAME, PHONE, "[" * 5000)).encode()),
+        send("POST", "/api/residents",
+             f'{{"name": "{NAME}", "phone": "{PHONE}", "x": {"[" * 5000}}}'.encode()),
     ]
     # A failure inside the database: the ID number check skipped and the unique-key guard
     # removed, so the insert itself fails (on PostgreSQL its message names the value).
