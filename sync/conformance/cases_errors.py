@@ -44,18 +44,18 @@ def request_errors(world: World) -> None:
     bad: list[tuple[str, dict[str, Any], str, str | None]] = []
     body, rid = _with_op(world)
     body["push"] = body["push"] + [{}] * 1000
-    bad.append(("1,001 ops", body, "push", None))
-    for value in (5001, -1, "all"):
+    bad.append(("1,001 ops", body, "push", "length"))
+    for value, code in ((5001, "range"), (-1, "range"), ("all", "type")):
         bad.append((f"pull_limit {value!r}", _with_op(world, pull_limit=value)[0],
-                    "pull_limit", None))
-    bad.append(("protocol 2", _with_op(world, protocol=2)[0], "protocol", None))
-    bad.append(("an unknown key", _with_op(world, colour="red")[0], "colour", None))
+                    "pull_limit", code))
+    bad.append(("protocol 2", _with_op(world, protocol=2)[0], "protocol", "range"))
+    bad.append(("an unknown key", _with_op(world, colour="red")[0], "colour", "unknown_field"))
     for value in ("yesterday", "2026-13-01T00:00:00Z", 17):
         bad.append((f"device_time {value!r}", _with_op(world, device_time=value)[0],
-                    "device_time", None))
+                    "device_time", "type"))
     bad.append(("cursor missing", {k: v for k, v in _with_op(world)[0].items()
-                                   if k != "cursor"}, "cursor", None))
-    bad.append(("fresh_copy 'x'", _with_op(world, fresh_copy="x")[0], "fresh_copy", None))
+                                   if k != "cursor"}, "cursor", "required"))
+    bad.append(("fresh_copy 'x'", _with_op(world, fresh_copy="x")[0], "fresh_copy", "type"))
     for what, body, field, code in bad:
         record = body["push"][0]["id"] if body.get("push") else None
         _refused(world, device.post_sync(body), 422, field, code, what, record)
