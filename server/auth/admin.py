@@ -79,6 +79,7 @@ def reset_password(user_id: int):
     mouth; it only lets them choose their own."""
     user = _in_township(user_id)
     one_time = accounts.reset_password(db.session, g.user, user,
-                                       current_app.config["PASSWORD_HASH_METHOD"])
+                                       current_app.config["PASSWORD_HASH_METHOD"],
+                                       current_app.config["SECRET_KEY"])
     db.session.commit()
     return jsonify({"id": user.id, "one_time_password": one_time})

@@ -139,8 +139,9 @@ class UserSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, by a hash of the caller's address: limits password guessing from one
-    place across many accounts (the per-account lockout covers one account)."""
+    """A login attempt reserved before its password is checked, kept when it failed: one row
+    keyed by a hash of the caller's address (guessing from one place across accounts) and
+    one keyed by a hash of the name as typed (one name, real or not); server/auth/lockout.py."""
 
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from server.auth import lockout
 from server.auth.passwords import hash_password, verify_password
 from server.clock import now_utc
 from server.models import ROLES, Device, User
@@ -62,13 +63,16 @@ def change_password(session: Session, user: User, current: str, new: str,
     audit.record_change(session, user, f"user:{user.id}", "password_changed")
 
 
-def reset_password(session: Session, admin: User, user: User, method: str) -> str:
+def reset_password(session: Session, admin: User, user: User, method: str,
+                   secret_key: str) -> str:
     """An admin's reset: a one-time password, returned once, that only lets the person
-    choose their own. Ends their sessions, lifts a lockout."""
+    choose their own. Ends their sessions, lifts a lockout (`secret_key` keys the
+    name's failure rows, server/auth/lockout.py)."""
     one_time = "".join(secrets.choice(_OTP_ALPHABET) for _ in range(10))
     user.password_hash = hash_password(one_time, method)
     user.must_change_password = True
     user.failed_logins, user.locked_until = 0, None
+    lockout.clear_name(session, secret_key, user.username)
     audit.record_change(session, admin, f"user:{user.id}", "password_reset")
     return one_time
 

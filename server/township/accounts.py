@@ -85,7 +85,8 @@ def reset_account_password(user_id: int):
     """A one-time password for someone who forgot theirs, shown once on the next page."""
     user = _account(user_id)
     one_time = accounts.reset_password(db.session, g.user, user,
-                                       current_app.config["PASSWORD_HASH_METHOD"])
+                                       current_app.config["PASSWORD_HASH_METHOD"],
+                                       current_app.config["SECRET_KEY"])
     db.session.commit()
     session["one_time"] = (user.full_name, one_time)
     return redirect(url_for("township.accounts_page", shown=1))

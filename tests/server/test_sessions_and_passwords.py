@@ -325,3 +325,14 @@ def test_the_purge_api_is_off_unless_the_operator_turns_it_on(app, town):
         assert r.status_code == 200 and set(r.get_json()) == {"purged", "purged_through"}
     finally:
         app.config["SYNC_PURGE_API"] = False
+
+
+def test_an_admin_reset_lifts_a_lockout(app, town):
+    c = _client(app)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1):
+        c.post("/api/auth/login", json={"username": "doctor_a", "password": "wrong-guess"})
+    locked = c.post("/api/auth/login", json={"username": "doctor_a", "password": PASSWORD})
+    assert locked.status_code == 429
+    one_time = _logged_in(app, "admin_a").post(
+        f"/api/users/{town['doctor_a']}/reset-password").get_json()["one_time_password"]
+    assert login(_client(app), "doctor_a", one_time)["must_change_password"] is True
