@@ -12,6 +12,7 @@ from server.schemas.fast import loader
 from server.services.serialize import jsonable
 from sync import PROTOCOL_VERSION
 from sync.changelog import dumps
+from sync.entry_times import clock_skew, store_entry_times
 from sync.protocol import CLOCK_TOLERANCE_S, SyncRequest
 from sync.pull import changes_since, reference_data, reference_version
 from sync.push import apply_push
@@ -28,12 +29,13 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     """
     received_at = received_at or now_utc()
     req = _REQUEST(body)
+    skew = clock_skew(req.get("device_time"), received_at)
     results = apply_push(session, user, device, req["push"]) if req["push"] else []
+    if results:
+        # The new records' entry times, on the server's clock, in the push's transaction.
+        store_entry_times(session, req["push"], results, skew, received_at)
     session.commit()
 
-    skew = None
-    if req.get("device_time") is not None:
-        skew = round((req["device_time"] - received_at).total_seconds())
     # All this push logged (seqs counter_at_lock+1 to last_seq) is the device's own ops,
     # accepted as sent: nothing in that range is news to it.
     own_only = bool(results) and results.only_own_accepted and device is not None

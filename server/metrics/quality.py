@@ -22,12 +22,14 @@ from server.models import (
     Household,
     HypertensionFollowUp,
     QualityFlag,
+    RecordEntry,
     Resident,
     ServiceRecord,
 )
 
 SRT = ServiceRecord.__table__
 SR = SRT.c
+RE = RecordEntry.__table__.c
 FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
 CHECKS = ("duplicate_id", "duplicate_name_birth", "provisional_match", "implausible_value",
           "after_death_or_move", "late_entry", "identical_readings", "burst", "dead_record")
@@ -187,12 +189,16 @@ def identical_readings(w: Window, times: int):
 
 def burst(w: Window, count: int, minutes: int):
     """The follow-up that completes `count` by one doctor within `minutes` (entry time)."""
-    stamp = func.coalesce(SR.device_created_at, SR.created_at)
+    # Entry time on the server's clock: the phone's claim corrected for its clock's skew
+    # when it came by sync, else when the server stored it. Never the phone's raw claim,
+    # which a wrong clock moves (docs/adr/0050-entry-time.md).
+    stamp = func.coalesce(RE.entered_at, SR.created_at)
     since = years_before(w.as_of.astimezone(CST).date(), 1)
     ranked = (select(SR.id, SR.village_id, SR.doctor_id, SR.resident_id, SR.service_date,
                      SR.created_at, stamp.label("stamp"),
                      func.lag(stamp, count - 1).over(partition_by=SR.doctor_id,
                                                      order_by=(stamp, SR.id)).label("earlier"))
+              .select_from(SRT.outerjoin(RecordEntry.__table__, RE.record_id == SR.id))
               .where(live_records(w), SR.kind.in_(FOLLOWUP_KINDS), SR.service_date > since)
               .subquery("ranked"))
     gap = w.sql.minutes_between(ranked.c.earlier, ranked.c.stamp)

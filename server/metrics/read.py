@@ -23,7 +23,7 @@ from server.metrics.definitions import (
     target_of,
     targets_for,
 )
-from server.metrics.population import make_window
+from server.metrics.population import CST, make_window
 from server.models import (
     ROLE_DOCTOR,
     MetricPeriod,
@@ -31,7 +31,9 @@ from server.models import (
     OverduePatient,
     QualityDismissal,
     QualityFlag,
+    RecordEntry,
     Resident,
+    ServiceRecord,
     User,
     Village,
 )
@@ -205,16 +207,39 @@ def quality_list(session: Session, township_id: int, check: str, dismissed: bool
     with resident and doctor names."""
     q, r, d = QualityFlag, Resident, QualityDismissal
     by = aliased(User, name="by")
+    sr, entry = ServiceRecord.__table__.c, RecordEntry.__table__.c
     stmt = (select(q.id, q.check, q.village_id, q.service_date, q.record_created_at, q.detail,
                    q.record_id, q.resident_id, r.name, r.national_id,
                    User.full_name.label("doctor"), q.dismissal_id, d.reason, d.dismissed_at,
-                   by.full_name.label("dismissed_by"))
+                   by.full_name.label("dismissed_by"),
+                   # The entry time the burst check used, and the phone's own claim beside
+                   # it (docs/adr/0050-entry-time.md).
+                   func.coalesce(entry.entered_at, sr.created_at).label("entered_at"),
+                   sr.device_created_at)
             .outerjoin(r, r.id == q.resident_id).outerjoin(User, User.id == q.doctor_id)
+            .outerjoin(ServiceRecord.__table__, sr.id == q.record_id)
+            .outerjoin(RecordEntry.__table__, entry.record_id == q.record_id)
             .outerjoin(d, d.id == q.dismissal_id).outerjoin(by, by.id == d.dismissed_by_id)
             .where(q.township_id == township_id, q.check == check,
                    q.dismissal_id.is_not(None) if dismissed else q.dismissal_id.is_(None))
             .order_by(q.village_id, r.name, q.service_date).limit(limit))
-    return [dict(row._mapping) for row in session.execute(stmt)]
+    out = []
+    for row in session.execute(stmt):
+        item = dict(row._mapping)
+        item["phone_clock"] = _phone_clock(item["device_created_at"], item["entered_at"])
+        out.append(item)
+    return out
+
+
+def _phone_clock(claimed: dt.datetime | None, entered: dt.datetime | None) -> str | None:
+    """What the phone's clock said when the record was made, in China time, for staff to
+    see beside the entry time, when the two differ by more than five minutes."""
+    if claimed is None or entered is None or abs(claimed - entered) <= dt.timedelta(minutes=5):
+        return None
+    try:
+        return claimed.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # a clock at the very end of year 9999
+        return claimed.isoformat()
 
 
 def overdue_list(session: Session, township_id: int, village_id: int | None = None,

@@ -42,6 +42,7 @@ from server.models.records import (  # noqa: F401
     ElderlyHealthCheck,
     HouseholdVisit,
     HypertensionFollowUp,
+    RecordEntry,
     ServiceRecord,
     VaccinationCheck,
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from server.models.base import Base
@@ -34,7 +34,8 @@ class ServiceRecord(Base):
     mode: Mapped[str] = mapped_column(String(10))
     notes: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[dict | None]  # photo ids, GPS, signature reference
-    # The phone's own idea of when it was made: data only, never used for ordering.
+    # The phone's own idea of when it was made, by its own clock: kept as the phone's
+    # claim, never read by a check or a figure (they read RecordEntry.entered_at).
     device_created_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]  # when the server first stored it
     updated_at: Mapped[dt.datetime]  # when the server stored the current version
@@ -201,3 +202,20 @@ RECORD_CLASSES: dict[str, type[ServiceRecord]] = {
         ElderlyHealthCheck,
     )
 }
+
+
+class RecordEntry(Base):
+    """When a record synced from a phone was entered, on the server's clock: the phone's
+    claim corrected by the clock skew measured on the request that brought it, or the
+    time of receipt when that is not sensible (sync/entry_times.py, docs/adr/0050).
+    Written once, with the record; a correction does not move it. Records made by other
+    paths have none, and their entry time is their `created_at`."""
+
+    __tablename__ = "record_entries"
+    record_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("service_records.id", ondelete="CASCADE"), primary_key=True)
+    entered_at: Mapped[dt.datetime]
+    # The phone's clock minus the server's on that request (None: the phone sent no time).
+    # Big: a phone at 2099 is 2.3 billion seconds ahead.
+    clock_skew_s: Mapped[int | None] = mapped_column(BigInteger)
+    basis: Mapped[str] = mapped_column(String(10))  # "phone" (corrected) or "receipt"

@@ -163,6 +163,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "service_date": ("服务日期", "Service date"),
     "stored_at": ("录入时间", "Stored at"),
+    "entered_est": ("按服务器时钟录入", "entered, server clock"),
+    "phone_clock": ("手机时钟显示", "phone clock said"),
     "detail": ("详情", "Detail"),
     "rules": ("考核分值设置", "Points"),
     "workload_points": ("工作量分", "Workload points"),
