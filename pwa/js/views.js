@@ -443,13 +443,13 @@ async function me(view) {
   const storage = h('p.muted#storage');
   const version = h('span#app-version');
   mount(view, h('section.card', null, h('h2', null, user.full_name || user.username || ''),
-    h('p.muted', null, t('me.villages'), '：', villages().map((v) => v.name).join('、'))),
+    h('p.muted', null, t('me.villages'), '：', villages().map((v) => v.name).join('、')),
+    h('a.small#change-password', { href: '#/password', role: 'button' }, t('password.change'))),
   h('section.card', null, h('h3', null, t('me.language')), h('div.seg', null,
     ['zh', 'en'].map((lang) => h('button' + (language() === lang ? '.on' : ''), { type: 'button', id: 'lang-' + lang,
       onclick: () => { setLanguage(lang); location.reload(); } }, lang === 'zh' ? '中文' : 'English')))),
   h('section.card', null, storage, h('p.muted', null, t('me.version'), '：', version)),
   h('section.card.buttons', null,
-    h('a.wide#change-password', { href: '#/password', role: 'button' }, t('password.change')),
     h('button.wide#lock', { type: 'button', onclick: () => lockApp() }, t('me.lock')),
     h('button.danger.wide#logout', { type: 'button', onclick: () => logout(view) }, t('me.logout'))));
   if (navigator.storage && navigator.storage.estimate) {

@@ -39,8 +39,11 @@ def poll(page, script: str, ok=bool, timeout_s: float = 30):
 
 def wait_service_worker(page) -> None:
     """Wait until the service worker controls the page with its cache complete."""
-    poll(page, "() => navigator.serviceWorker.ready.then(r => Boolean(r.active && "
-               "navigator.serviceWorker.controller))")
+    # `ready` never settles while no worker activates, and page.evaluate has no timeout of
+    # its own: a one-second race keeps poll's deadline in force.
+    poll(page, "() => Promise.race([navigator.serviceWorker.ready.then(r => "
+               "Boolean(r.active && navigator.serviceWorker.controller)), "
+               "new Promise(ok => setTimeout(() => ok(false), 1000))])")
 
 
 def unlock(page, base: str, pin: str = PIN) -> None:

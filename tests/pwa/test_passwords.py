@@ -18,7 +18,7 @@ from server.extensions import db
 from server.models import Township
 from tests.conftest import PASSWORD, login
 from tests.pwa.conftest import PIN
-from tests.pwa.helpers import first_login, wait_service_worker
+from tests.pwa.helpers import first_login
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,8 @@ def forgot_pin_unlock(page, password: str) -> None:
     page.wait_for_selector("body[data-ready=home]")
 
 
-def test_first_login_with_a_one_time_password_chooses_a_new_one(app, town, live_server, phone, shot):
+def test_first_login_with_a_one_time_password_chooses_a_new_one(app, town, live_server, phone,
+                                                                 shot):
     """The township's one-time password leads to the new-password form (checked on the
     phone, then by the server), then the PIN and home; the server then takes the new
     password only, and the phone's data key is wrapped under it."""
@@ -105,7 +106,6 @@ def test_first_login_with_a_one_time_password_chooses_a_new_one(app, town, live_
         page.wait_for_selector("body[data-ready=home]")
         assert server_login(app, "doctor_a", NEW_PASSWORD) == 200
         assert server_login(app, "doctor_a", one_time) == 401
-        wait_service_worker(page)
 
         # The data key was wrapped under the new password: it unlocks a forgotten PIN offline.
         page.context.set_offline(True)
@@ -140,10 +140,10 @@ def test_change_password_from_me_then_forgot_pin_offline(app, town, live_server,
         page.fill("#new-password2", "12345678")
         page.click("#change-password-submit")
         page.wait_for_selector("#change-password-form .err:has-text('太常见')")
-        page.fill("#new-password1", NEW_PASSWORD)
-        page.fill("#new-password2", NEW_PASSWORD)
         page.evaluate("document.activeElement.blur()")
         shot(page, "29-change-password")
+        page.fill("#new-password1", NEW_PASSWORD)
+        page.fill("#new-password2", NEW_PASSWORD)
         page.click("#change-password-submit")
         page.wait_for_selector("#password-changed")
         shot(page, "30-password-changed")
@@ -184,6 +184,7 @@ def test_demo_notice_on_the_login_screen_of_a_demo_server_only(app, town, live_s
         page.reload()
         page.wait_for_selector("#demo-notice")
         assert page.is_visible("#demo-notice")
-        assert "演示系统：账号和密码是公开的，请勿录入真实居民的信息。" in page.inner_text("#demo-notice")
+        notice = page.inner_text("#demo-notice")
+        assert "演示系统：账号和密码是公开的，请勿录入真实居民的信息。" in notice
         shot(page, "31-login-demo")
         assert page.errors == []
