@@ -170,6 +170,43 @@ def test_change_password_from_me_then_forgot_pin_offline(app, town, live_server,
         assert page.errors == []
 
 
+def test_password_changed_elsewhere_then_on_the_phone_asks_for_the_pin(app, town, live_server,
+                                                                       phone):
+    """The person changed the password on the township pages, so the phone's box is under
+    an older one: after the change on the phone, the PIN opens the other box and the
+    newest password then recovers a forgotten PIN offline."""
+    from server.models import User
+    from server.services import accounts
+
+    with phone() as page:
+        first_login(page, live_server, "doctor_a")
+        with app.app_context():
+            user = db.session.get(User, town["doctor_a"])
+            accounts.change_password(db.session, user, PASSWORD, "Township-page-26",
+                                     app.config["PASSWORD_HASH_METHOD"])
+            db.session.commit()
+        page.click("a[data-tab=me]")
+        page.click("#change-password")
+        page.fill("#current-password", "Township-page-26")
+        page.fill("#new-password1", NEW_PASSWORD)
+        page.fill("#new-password2", NEW_PASSWORD)
+        page.click("#change-password-submit")
+        page.wait_for_selector("#rewrap-pin")
+        assert server_login(app, "doctor_a", NEW_PASSWORD) == 200
+        page.fill("#rewrap-pin", "999999")
+        page.click("#rewrap button[type=submit]")
+        page.wait_for_selector("#rewrap .err:has-text('不正确')")
+        page.fill("#rewrap-pin", PIN)
+        page.click("#rewrap button[type=submit]")
+        page.wait_for_selector("#password-changed")
+
+        page.context.set_offline(True)
+        page.click("a[data-tab=me]")
+        page.click("#lock")
+        forgot_pin_unlock(page, NEW_PASSWORD)
+        assert page.errors == []
+
+
 def test_demo_notice_on_the_login_screen_of_a_demo_server_only(app, town, live_server, phone, shot):
     """No notice on a real server; on a demo one, a visible warning above the login."""
     with phone(viewport=TALL_PHONE) as page:
