@@ -139,14 +139,32 @@ def preflight(raw_ops: list[Any]) -> list[Checked]:
     return out
 
 
-def record_body(op: dict, raw: dict | None = None) -> dict[str, Any]:
+def record_body(op: dict, raw: dict | None = None, stored: dict | None = None) -> dict[str, Any]:
     """A record op's body, validated by its kind's schema; the op's device time becomes
-    `device_created_at` when the body has none. With the `raw` op the envelope was loaded
-    from, its id and device time go in as sent (the envelope accepted them, and the body's
-    fields of the same types read them the same way) rather than written out again."""
-    body = {**op["data"], "id": raw["id"] if raw is not None else str(op["id"])}
+    `device_created_at` when the body has none. The record's id is the op's: `data` may
+    leave it out, and an `id` in it that is not the op's (in any spelling) is refused
+    (`id_mismatch`) rather than ignored. With the `raw` op the envelope was loaded from,
+    its id and device time go in as sent (the envelope accepted them, and the body's
+    fields of the same types read them the same way) rather than written out again.
+    `stored`: fields a correction may leave out and keeps as stored (a village's own
+    record keeps its `village_id`)."""
+    data = op["data"]
+    if data.get("id") is not None and not _same_id(data["id"], op["id"]):
+        raise ValidationError({"id": ["id_mismatch|data 中的 id 与操作的 id 不一致"]})
+    body = {**data, "id": raw["id"] if raw is not None else str(op["id"])}
+    if stored:
+        for key, value in stored.items():
+            if body.get(key) is None:
+                body[key] = value
     if op.get("device_time") and "device_created_at" not in body:
         body["device_created_at"] = raw["device_time"] if raw is not None else \
             jsonable(op["device_time"])
     return load_record(body)
 
+
+def _same_id(sent: Any, op_id: uuid.UUID) -> bool:
+    """Does `data.id` name the op's id (any spelling of the UUID)?"""
+    try:
+        return uuid.UUID(sent) == op_id if isinstance(sent, str) else False
+    except ValueError:
+        return False

@@ -12,8 +12,7 @@ import uuid
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, with_polymorphic
+from sqlalchemy.orm import Session
 
 from server.clock import now_utc
 from server.models import (
@@ -33,8 +32,9 @@ from server.services.records import Batch, insert_records, prepare_record, publi
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
-from sync.prepare import Checked, Seen, Staged, preflight, record_body, stage
-from sync.receipts import Receipts
+from sync.prepare import Checked, Seen, Staged, preflight, stage
+from sync.receipts import Receipts, server_fields
+from sync.record_changes import RecordChange, load_record_row
 
 SRT = ServiceRecord.__table__
 
@@ -98,7 +98,7 @@ class _Push:
         self.pending_ids: dict[uuid.UUID, dict[str, Any]] = {}
         self.receipts: list[dict[str, Any]] = []
         self.done: dict[uuid.UUID, dict[str, Any]] = {}  # op_id -> result, this push
-        self.earlier = Receipts(self.device_id)  # answers of earlier pushes
+        self.earlier = Receipts(self.device_id, user.id)  # answers of earlier pushes
         self.counter_at_lock = self.writer.last
         # Records on the server (or inserted by this push) -> (village_id, doctor_id),
         # what deciding whether a create of the same id may see them needs.
@@ -204,13 +204,14 @@ class _Push:
             self.pending_ids[staged.row["id"]] = staged.row
             seq = self.writer.append_ready(staged.change, staged.change_plan, op["op_id"],
                                            "accepted")
-            return {"status": "accepted", "version": 1, "seq": seq}
+            return {"status": "accepted", "version": 1, "seq": seq,
+                    "server_fields": server_fields(staged.row)}
         row = prepare_record(self.batch, data, self.device_id, self.writer.now)
         self.pending.append(row)
         self.pending_ids[row["id"]] = row
         seq = publish_new_record(self.writer, self.batch, row, user_id=self.user.id,
                                  **self._meta(op, "accepted"))
-        return {"status": "accepted", "version": 1, "seq": seq}
+        return {"status": "accepted", "version": 1, "seq": seq, "server_fields": server_fields(row)}
 
     def _still_as_staged(self, staged: Staged) -> bool:
         """Are the scope and the record's subject, read again under the lock, what
@@ -233,53 +234,15 @@ class _Push:
         village, doctor = found
         if village not in self.batch.villages and doctor != self.user.id:
             raise scope.not_yours()
-        return row_dict(self._load_record(record_id))
-
-    def _load_record(self, record_id: uuid.UUID) -> ServiceRecord:
-        poly = with_polymorphic(ServiceRecord, "*")
-        return self.session.scalar(select(poly).where(poly.id == record_id))
+        return row_dict(load_record_row(self.session, record_id))
 
     def _change_record(self, op: dict) -> dict[str, Any]:
-        """A correction or a voiding, by the record's author only; never a conflict."""
-        record = self._load_record(op["id"])
-        if record is None or (record.village_id not in self.batch.villages and
-                              record.doctor_id != self.user.id):
-            raise scope.not_yours()
-        if record.doctor_id != self.user.id:
-            raise _reject("id", "not_author", "只能由记录人本人更正或作废")
-        if record.deleted_at is not None:
-            if op["action"] == "delete":  # voided already (by another of the author's phones)
-                return {"status": "duplicate", "version": record.version}
-            raise _reject("id", "voided", "该记录已作废")
-        scope_village = self._scope_village(record)
-        if op["action"] == "delete":
-            record.deleted_at = self.writer.now
-            record.version += 1
-            self.session.flush()
-            seq = self.writer.append("record", record.id, scope_village, "delete",
-                                     record.version, {"id": str(record.id)},
-                                     user_id=self.user.id, **self._meta(op, "accepted"))
-            return {"status": "accepted", "version": record.version, "seq": seq}
-        data = record_body(op)
-        if data["kind"] != record.kind:
-            raise _reject("kind", "kind_changed", "更正时不能改变记录类型")
-        data["village_id"] = None  # the subject's village decides, as for a new record
-        row = prepare_record(self.batch, data, self.device_id, self.writer.now,
-                             version=record.version + 1, created_at=record.created_at)
-        for key, value in row.items():
-            if key not in ("id", "kind", "created_at"):
-                setattr(record, key, value)
-        self.session.flush()
-        seq = self.writer.append("record", record.id, scope_village, "upsert",
-                                 record.version, row_dict(record), user_id=self.user.id,
-                                 **self._meta(op, "accepted"))
-        return {"status": "accepted", "version": record.version, "seq": seq}
-
-    def _scope_village(self, record: ServiceRecord) -> int:
-        """Which village's devices hold this record: its resident's current village."""
-        if record.resident_id:
-            return self.session.get(Resident, record.resident_id).village_id
-        return record.village_id
+        """A correction or a voiding, by the record's author only, checked against the
+        version it was made on (sync.record_changes)."""
+        meta = self._meta(op, "")
+        del meta["status"]  # the change row's status is the result's, decided there
+        return RecordChange(self.session, self.batch, self.writer, self.user.id,
+                            self.device_id, meta).apply(op)
 
     # -- residents and households: mutable, merged field by field ------------------
 

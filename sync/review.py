@@ -58,8 +58,10 @@ def resolve(session: Session, user: User, conflict_id: int, use_device_value: bo
                                                   "message": "该冲突已处理"}]})
     if use_device_value:
         if c.entity != "resident":
+            # A record is corrected by its author only (ADR 0052): on their phone.
             raise ApiError(422, "validation_failed", {"id": [{
-                "code": "not_supported", "message": "家庭信息冲突请直接修改家庭档案"}]})
+                "code": "not_supported", "message": "记录冲突请由记录人在手机上更正"
+                if c.entity == "record" else "家庭信息冲突请直接修改家庭档案"}]})
         from server.schemas.people import ResidentSchema
 
         resident = session.get(Resident, uuid.UUID(str(c.entity_id)))

@@ -261,7 +261,7 @@ export function saveLocal(entity, value, opts = {}) {
     const op = {
       op_id: uuid(), device_counter: counter, entity, action, id: value.id,
       // A corrected edit keeps the version the doctor's first try was made on.
-      base_version: action === 'create' ? 0 : (replaced && replaced.action === 'update' && entity !== 'record'
+      base_version: action === 'create' ? 0 : (replaced && replaced.action === 'update'
         ? replaced.base_version : (prior && prior.version) || 0),
       device_time: new Date().toISOString(),
       data: action === 'update' && entity !== 'record' ? opts.changed : wireData(entity, value),
@@ -370,7 +370,7 @@ export function applyPlan(plan) {
     }
     for (const s of plan.stored) {
       const current = data[s.entity].get(s.id);
-      const next = s.data ? { ...current, ...s.data } : { ...current };
+      const next = s.data ? { ...current, ...s.data } : { ...current, ...s.fields };
       next.version = s.version;
       if (s.record_no) next.record_no = s.record_no;
       if (current || s.data) putEntity(s.entity, next, touched);

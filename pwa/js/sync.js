@@ -98,6 +98,8 @@ export function planResponse(ops, response) {
       case 'duplicate':
         plan.remove.push(op.op_id);
         plan.stored.push({ entity, id: op.id, version: result.version, data: result.data || null,
+          // An accepted record's server-made fields (village, doctor, created_at).
+          fields: result.server_fields || null,
           record_no: result.record_no || (result.data && result.data.record_no) || null });
         break;
       case 'merged':

@@ -33,6 +33,16 @@ test('only acknowledged ops leave the outbox; rejected ones stay with their reas
   assert.equal(plan.cursor, 10);
 });
 
+test("an accepted record's server fields are kept for the store, a resident's data as before", () => {
+  const fields = { village_id: 3, doctor_id: 7, created_at: '2026-11-23T08:00:01Z' };
+  const response = { protocol: 1, cursor: 0, more: false, reset: false, changes: [], results: [
+    { op_id: 'op-1', id: 'id-1', status: 'accepted', version: 1, seq: 9, server_fields: fields },
+    { op_id: 'op-2', id: 'id-2', status: 'accepted', version: 2, seq: 10, data: { name: '甲' } },
+  ] };
+  const plan = planResponse([op(1), op(2, { entity: 'resident' })], response);
+  assert.deepEqual(plan.stored.map((s) => [s.data, s.fields]), [[null, fields], [{ name: '甲' }, null]]);
+});
+
 test('a response of another protocol version is refused', () => {
   assert.throws(() => planResponse([], { protocol: 2 }), /protocol_mismatch/);
 });

@@ -146,6 +146,12 @@ def _column_defaults(kind: str) -> dict[str, Any]:
 _DEFAULTS = {kind: _column_defaults(kind) for kind in RECORD_CLASSES}
 
 
+def record_defaults(kind: str) -> dict[str, Any]:
+    """Every column of a record kind with its default: what a full record holds where its
+    body is silent (a copy, the caller's to change)."""
+    return _DEFAULTS[kind].copy()
+
+
 def prepare_record(batch: Batch, data: dict[str, Any], device_id: uuid.UUID | None,
                    now: dt.datetime, version: int = 1,
                    created_at: dt.datetime | None = None) -> dict[str, Any]:
