@@ -9,6 +9,7 @@ stays stored as the phone's; the quality checks read only the corrected time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Any
 
@@ -22,7 +23,7 @@ from server.services.bulk import bulk_insert
 # No phone holds a record unsynced longer than this; an estimate earlier than this before
 # the record arrived says the phone's clock jumped between entry and sync.
 OFFLINE_HORIZON = dt.timedelta(days=90)
-CST = dt.timezone(dt.timedelta(hours=8))
+_CST_OFFSET = dt.timedelta(hours=8)  # China time has no summer time
 _DATETIME = DateTime()
 
 
@@ -52,11 +53,16 @@ def entry_time(claimed: dt.datetime | None, skew_s: int | None, received_at: dt.
         return received_at, "receipt"
     floor = received_at - OFFLINE_HORIZON
     if service_date is not None:
-        day_start = dt.datetime.combine(service_date, dt.time(), CST)
-        floor = max(floor, day_start)
+        floor = max(floor, _day_start(service_date))
     if not floor <= estimate <= received_at:
         return received_at, "receipt"
     return estimate, "phone"
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_start(day: dt.date) -> dt.datetime:
+    """00:00 China time on `day`, in UTC (a push's records share a few days: cached)."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - _CST_OFFSET
 
 
 def _datetime(value: Any) -> dt.datetime | None:
@@ -72,6 +78,7 @@ def _datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+@functools.lru_cache(maxsize=1024)
 def _date(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
@@ -95,9 +102,10 @@ def store_entry_times(session: Session, ops: list[Any], results: Any, skew_s: in
         # The same rule as sync.prepare.record_body: the body's own time, else the op's.
         claimed = data["device_created_at"] if "device_created_at" in data \
             else op.get("device_time")
+        day = data.get("service_date")
         at, basis = entry_time(_datetime(claimed), skew_s, received_at,
-                               _date(data.get("service_date")))
-        rows.append({"record_id": uuid.UUID(result["id"]), "entered_at": at, "clock_skew_s": skew_s,
-                     "basis": basis})
+                               _date(day) if isinstance(day, str) else None)
+        rows.append({"record_id": uuid.UUID(result["id"]), "entered_at": at,
+                     "clock_skew_s": skew_s, "basis": basis})
     if rows:
         bulk_insert(session, RecordEntry.__table__, rows)
