@@ -371,11 +371,15 @@ class SyncClient:
         self.last_response = response
         self.db.execute("BEGIN")
         try:
+            self._apply_results(response["results"])
             if response["reset"]:
-                # Re-initialise: drop the local copy of server data, never the outbox.
+                # Re-initialise: drop the local copy of server data, never the outbox, after
+                # this response's results: an entity they acknowledge is server data now
+                # and comes again in the fresh copy if this device may still see it. One
+                # that left its villages in this very push (a record of a resident who had
+                # moved) would otherwise stay for ever: a fresh copy carries no tombstones.
                 self.db.execute("DELETE FROM entities WHERE version > 0")
                 self._set_meta("cursor", 0)
-            self._apply_results(response["results"])
             self._apply_changes(response["changes"])
             if not response["reset"]:
                 self._set_meta("cursor", response["cursor"])

@@ -1,6 +1,11 @@
 """Property: devices and township staff edit concurrently while the network drops,
 duplicates and reorders messages; afterwards every replica equals the server's state for
-its villages, every accepted edit is in the server's history, nothing is lost or doubled."""
+its villages, every accepted edit is in the server's history, nothing is lost or doubled.
+
+Among the steps, the edges of issue 17: a record created twice in one outbox with an edit
+between (a double-tapped save), a device re-sending another device's op_id, a doctor's op
+about another village's resident or household, and the purge of every tombstone between
+syncs (phones with older cursors are reset once and pull again)."""
 from __future__ import annotations
 
 import gzip
@@ -15,8 +20,9 @@ from sqlalchemy import func, select
 from transport import FlaskTransport
 
 from server.extensions import db
-from server.models import ServiceRecord, SyncChange, SyncConflict, SyncReceipt
+from server.models import Household, Resident, ServiceRecord, SyncChange, SyncConflict, SyncReceipt
 from sync.client import SyncClient, SyncError
+from sync.maintenance import purge_tombstones
 
 DEVICES = (("doctor_a", 0), ("doctor_a", 1), ("doctor_b", 2))
 FIELDS = {"phone": ["13900000001", "13900000002", "13700000003"],
@@ -35,6 +41,11 @@ actions = st.one_of(
     st.tuples(st.just("sync"), device_ix, st.sampled_from(FAULTS)),
     st.tuples(st.just("void"), device_ix, st.integers(0, 50)),
     st.tuples(st.just("staff_move"), st.integers(0, 50)),
+    st.tuples(st.just("double_create"), device_ix, st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("foreign_op_id"), device_ix, st.integers(0, 50)),
+    st.tuples(st.just("out_of_scope"), device_ix, st.integers(0, 50),
+              st.sampled_from(("resident", "household"))),
+    st.tuples(st.just("purge"),),
 )
 
 
@@ -67,6 +78,9 @@ class World:
         self.refused: set[str] = set()  # ops refused for a reason the test allows
         self.moved: set[str] = set()  # residents the township moved between villages
         self.records: set[str] = set()
+        # Records whose second create carried other content: refused (id_taken); the phone
+        # keeps the refused content locally for the doctor to correct, so its copy differs.
+        self.refused_twins: set[str] = set()
 
     def _track(self, n: int) -> None:
         for op in self.phones[n].pending():
@@ -125,6 +139,87 @@ class World:
         assert r.status_code == 200, r.get_json()
         self.moved.add(rid)
 
+    def _double_create(self, n: int, pick: int, same: bool) -> None:
+        """[create X, edit a resident, create X again] in one outbox (a double-tapped save
+        and an edit before the next sync): the second is a duplicate, or refused if its
+        content differs; never a 500."""
+        residents = self._local(n, "resident")
+        if not residents:
+            return
+        body = valid_record("hypertension_followup", self.town)
+        body.pop("id")
+        body["resident_id"] = residents[pick % len(residents)]
+        rid = self.phones[n].create("record", body)
+        self.records.add(rid)
+        self._edit(n, pick, "contact_name", pick % 3)
+        self.phones[n].create("record", body if same else {**body, "sbp": body["sbp"] + 1},
+                              entity_id=rid)
+        if not same:
+            self.refused_twins.add(rid)
+        self._track(n)
+
+    def _raw_push(self, n: int, op: dict) -> dict:
+        """One op sent push-only with device n's token, outside its outbox (what a
+        replaying or curious client does); the response is not stored."""
+        phone = self.phones[n]
+        body = phone.build_request([op], pull_limit=0)
+        return phone._post_json("/api/sync", body, auth=True)
+
+    def _counts(self) -> tuple[int, int, int]:
+        with self.app.app_context():
+            s = db.session
+            found = tuple(s.scalar(select(func.count()).select_from(t))
+                          for t in (SyncChange, SyncConflict, SyncReceipt))
+            db.session.remove()
+        return found
+
+    def _foreign_op_id(self, n: int, pick: int) -> None:
+        """Device n re-sends an op_id another device used first: refused, no data,
+        nothing changed, no receipt kept."""
+        theirs = sorted(op for m, phone in enumerate(self.phones) if m != n
+                        for op in phone.results())
+        residents = self._local(n, "resident")
+        if not theirs or not residents:
+            return
+        rid = residents[pick % len(residents)]
+        op = {"op_id": theirs[pick % len(theirs)], "device_counter": 0, "entity": "resident",
+              "action": "update", "id": rid, "base_version": self.phones[n].get(
+                  "resident", rid)[0] or 1, "device_time": None, "data": {"allergies": "磺胺"}}
+        before = self._counts()
+        [result] = self._raw_push(n, op)["results"]
+        assert result["status"] == "rejected" and "op_id_taken" in str(result["errors"]), result
+        assert "data" not in result and "version" not in result, result
+        assert self._counts() == before
+
+    def _out_of_scope(self, n: int, pick: int, entity: str) -> None:
+        """Device n edits a resident or household of a village it does not serve:
+        `rejected` `out_of_scope`, with none of the target's data, and nothing stored."""
+        mine = self.town["village_1"] if DEVICES[n][0] == "doctor_a" else self.town["village_2"]
+        model = Resident if entity == "resident" else Household
+        with self.app.app_context():
+            rows = db.session.execute(select(model.id, model.version).where(
+                model.village_id != mine).order_by(model.id)).all()
+            db.session.remove()
+        eid, version = rows[pick % len(rows)]
+        op = {"op_id": str(uuid.uuid4()), "device_counter": 0, "entity": entity,
+              "action": "update", "id": str(eid), "base_version": max(1, version - pick % 2),
+              "device_time": None, "data": {"phone": "13911112222"}}
+        before = self._counts()
+        [result] = self._raw_push(n, op)["results"]
+        assert result["status"] == "rejected" and set(result) == {
+            "op_id", "id", "status", "errors"}, result
+        assert [e["code"] for e in result["errors"]["id"]] == ["out_of_scope"], result
+        changes, conflicts, receipts = self._counts()
+        assert (changes, conflicts) == before[:2] and receipts == before[2] + 1
+
+    def _purge(self) -> None:
+        """The weekly purge, with every tombstone old enough: devices whose cursor is older
+        are reset once at their next pull; a copy being paged is not."""
+        with self.app.app_context():
+            purge_tombstones(db.session, horizon_days=0)
+            db.session.commit()
+            db.session.remove()
+
     def _void(self, n: int, pick: int) -> None:
         phone = self.phones[n]
         mine = [rid for rid, (version, data) in phone.all("record").items()
@@ -172,10 +267,14 @@ def _assert_converged(world: World, tmp) -> None:
         # The one refusal a move may cause: an edit of a resident's own details made on a
         # phone whose village the resident had left when the edit arrived (the resident
         # may have been moved back since). It stays there, with its reason.
+        # The other: a record created twice with different content (id_taken).
         refused = [p for p in phone.pending() if p["status"] == "rejected"]
-        assert all(p["entity"] == "resident" and p["action"] == "update" and
-                   (p["id"] not in server.all("resident") or p["id"] in world.moved) and
-                   "out_of_scope" in p["errors"] for p in refused), \
+        assert all((p["entity"] == "resident" and p["action"] == "update" and
+                    (p["id"] not in server.all("resident") or p["id"] in world.moved) and
+                    "out_of_scope" in p["errors"]) or
+                   (p["entity"] == "record" and p["action"] == "create" and
+                    p["id"] in world.refused_twins and "id_taken" in p["errors"])
+                   for p in refused), \
             [(p["entity"], p["action"], p["errors"]) for p in refused]
         world.refused.update(p["op_id"] for p in refused)
         for entity in ("household", "resident", "record"):
@@ -184,6 +283,9 @@ def _assert_converged(world: World, tmp) -> None:
             for eid, (version, data) in theirs.items():
                 my_version, my_data = mine[eid]
                 assert my_version == version, (n, entity, eid)
+                if eid in world.refused_twins and any(
+                        p["id"] == eid and p["status"] == "rejected" for p in refused):
+                    continue  # holds the refused content until the doctor corrects it
                 keys = data if entity != "record" else my_data
                 assert {k: my_data.get(k) for k in keys} == {k: data.get(k) for k in keys}, \
                     (n, entity, eid)
