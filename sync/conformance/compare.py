@@ -10,7 +10,7 @@ from sync.conformance.runner import Fail
 # Made by the server at each run: present in both, not compared.
 FRESH = frozenset({"seq", "cursor", "server_time", "created_at", "updated_at",
                    "record_created_on", "record_no", "household_no", "reference_version",
-                   "committed_at", "own_seqs"})
+                   "committed_at", "own_seqs", "doctor_id"})
 
 
 def differences(expected: Any, actual: Any, ids: dict[str, str], path: str = "") -> list[str]:
