@@ -64,13 +64,10 @@ class BufferedWSGI:
         if body is None:
             await self._send_timeout(send)
             return
-        environ = wsgi_environ(scope, body)
-        loop = asyncio.get_running_loop()
-        try:
-            status, headers, chunks = await loop.run_in_executor(
-                self.pool, run_wsgi, self.app, environ)
-        finally:
-            body.close()
+        # The thread closes the body when the app is done with it: if the client goes away
+        # meanwhile, this coroutine is cancelled but the app runs to its end.
+        status, headers, chunks = await asyncio.get_running_loop().run_in_executor(
+            self.pool, run_wsgi, self.app, wsgi_environ(scope, body))
         await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
                     "headers": [(k.lower().encode("latin-1"), v.encode("latin-1"))
                                 for k, v in headers]})
@@ -170,7 +167,8 @@ def wsgi_environ(scope: dict, body: Any) -> dict:
 
 
 def run_wsgi(app: Callable, environ: dict) -> tuple[str, Headers, list[bytes]]:
-    """Call the WSGI app in this (pool) thread and collect its whole response."""
+    """Call the WSGI app in this (pool) thread and collect its whole response; then close
+    the request body."""
     started: list = []
     chunks: list[bytes] = []
 
@@ -180,13 +178,16 @@ def run_wsgi(app: Callable, environ: dict) -> tuple[str, Headers, list[bytes]]:
         started[:] = [status, headers]
         return chunks.append  # the old write() callable: Flask never uses it
 
-    result: Iterable[bytes] = app(environ, start_response)
     try:
-        chunks.extend(chunk for chunk in result if chunk)
+        result: Iterable[bytes] = app(environ, start_response)
+        try:
+            chunks.extend(chunk for chunk in result if chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
     finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+        environ["wsgi.input"].close()
     return started[0], started[1], chunks
 
 
