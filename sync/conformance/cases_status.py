@@ -140,18 +140,20 @@ def void(world: World) -> None:
 
 @case("status.record_data_id_is_the_ops")
 def record_data_id(world: World) -> None:
-    """A record `create` whose data carries an `id` other than the op's: the op's id is the
-    record's; nothing is stored under the other."""
+    """A record's id is the op's: `data` may leave it out, may repeat it in another
+    spelling, and one that differs is `rejected` (`id_mismatch`) with nothing stored under
+    either id."""
     device = world.phone
-    rid, other = str(uuid.uuid4()), str(uuid.uuid4())
-    result = push(device, device.op("record", "create", rid, world.follow_up(id=other)))[0]
-    check(device.call("GET", f"/api/records/{other}").status == 404,
-          "the record was stored under data.id")
-    if result["status"] == "accepted":
-        check(device.call("GET", f"/api/records/{rid}").status == 200,
-              "accepted but not stored under the op's id")
-    else:
-        check(result["status"] == "rejected", f"data.id: {result}")
+    rid, other, same = str(uuid.uuid4()), str(uuid.uuid4()), uuid.uuid4()
+    mismatch, spelled = push(device, device.op("record", "create", rid, world.follow_up(id=other)),
+                             device.op("record", "create", str(same),
+                                       world.follow_up(id=same.hex.upper())))
+    expect(mismatch, "rejected", "data.id other than the op's")
+    check(codes(mismatch, "id") == ["id_mismatch"], f"data.id other than the op's: {mismatch}")
+    for eid in (rid, other):
+        check(device.call("GET", f"/api/records/{eid}").status == 404,
+              f"a record was stored under {eid} from an op with a mismatched data.id")
+    expect(spelled, "accepted", "data.id the op's id in another spelling")
 
 
 def _two_devices(world: World, label: str) -> tuple[Device, Device, str]:

@@ -174,21 +174,26 @@ class World:
         return found
 
     def _foreign_op_id(self, n: int, pick: int) -> None:
-        """Device n re-sends an op_id another device used first: refused, no data,
-        nothing changed, no receipt kept."""
-        theirs = sorted(op for m, phone in enumerate(self.phones) if m != n
+        """Device n re-sends an op_id another device used first: from another account it is
+        refused with no data; from the same account (a phone enrolled anew) it gets the
+        first answer (docs/adr/0053). Either way nothing changes and no receipt is kept."""
+        theirs = sorted((op, m) for m, phone in enumerate(self.phones) if m != n
                         for op in phone.results())
         residents = self._local(n, "resident")
         if not theirs or not residents:
             return
         rid = residents[pick % len(residents)]
-        op = {"op_id": theirs[pick % len(theirs)], "device_counter": 0, "entity": "resident",
-              "action": "update", "id": rid, "base_version": self.phones[n].get(
-                  "resident", rid)[0] or 1, "device_time": None, "data": {"allergies": "磺胺"}}
+        op_id, m = theirs[pick % len(theirs)]
+        op = {"op_id": op_id, "device_counter": 0, "entity": "resident", "action": "update",
+              "id": rid, "base_version": self.phones[n].get("resident", rid)[0] or 1,
+              "device_time": None, "data": {"allergies": "磺胺"}}
         before = self._counts()
         [result] = self._raw_push(n, op)["results"]
-        assert result["status"] == "rejected" and "op_id_taken" in str(result["errors"]), result
-        assert "data" not in result and "version" not in result, result
+        if DEVICES[m][0] == DEVICES[n][0]:
+            assert result == self.phones[m].results()[op_id], (result, op_id)
+        else:
+            assert result["status"] == "rejected" and "op_id_taken" in str(result["errors"])
+            assert "data" not in result and "version" not in result, result
         assert self._counts() == before
 
     def _out_of_scope(self, n: int, pick: int, entity: str) -> None:
