@@ -1,5 +1,5 @@
 """The answers given to earlier ops, bound to the account that sent them
-(docs/adr/0051-account-bound-receipts.md, which supersedes 0045).
+(docs/adr/0053-account-bound-receipts.md, which supersedes 0045).
 
 An op's answer is kept so that a re-sent op gets exactly the same answer: in
 `sync_receipts`, or for an accepted record op in its `sync_changes` row (op_id, version,

@@ -113,7 +113,7 @@ def test_an_account_that_takes_an_op_id_first_does_not_answer_for_the_other(app,
     """Device B (doctor_b) sends op_id X before device A (doctor_a) does. A's op is
     refused with `op_id_taken` and not applied: op_ids are random UUIDs made on the phone,
     so only someone who saw A's op before it reached the server can do this
-    (docs/adr/0045-device-bound-receipts.md). A never receives B's answer, and B's
+    (docs/adr/0053-account-bound-receipts.md). A never receives B's answer, and B's
     replays keep getting B's own."""
     x = str(uuid.uuid4())
     phone_b = enrol(app, "doctor_b", "b")
