@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import pytest
 
@@ -38,7 +39,21 @@ def serve(app, the_scope, chunks, gap: float = 0.0):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(the_scope, receive, send))
+    # In a thread of its own: a browser test earlier in the run (Playwright's sync API)
+    # may leave an event loop running in the main thread, where asyncio.run refuses.
+    failure = []
+
+    def run():
+        try:
+            asyncio.run(app(the_scope, receive, send))
+        except BaseException as e:  # re-raised in the test's thread
+            failure.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
     start = sent[0]
     return (start["status"], dict(start["headers"]),
             b"".join(m.get("body", b"") for m in sent[1:]))
