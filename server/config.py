@@ -51,6 +51,10 @@ class Config:
     LOGIN_LOCKOUT_MINUTES = 15
     # Failed logins from one address (any accounts) within the window before it must wait.
     LOGIN_MAX_FAILURES_PER_SOURCE = 20
+    # Failures on one name from all addresses together before it is locked for everyone: a
+    # cap on guessing spread over many addresses, high enough that a few addresses cannot
+    # lock a person out (LOGIN_MAX_FAILURES counts per name and address; server/auth/guard.py).
+    LOGIN_MAX_FAILURES_PER_NAME = 100
     # Behind a reverse proxy (nginx), how many proxies set X-Forwarded-For/-Proto: without
     # it every caller looks like the proxy, and the per-address login limit hits everyone.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))

@@ -94,9 +94,11 @@ def forget_old(session: Session, now: dt.datetime) -> None:
 
 
 def clear_name(session: Session, secret_key: str, username: str) -> None:
-    """End a name's lockout (an admin's password reset); the caller commits."""
+    """End a name's lockout from everywhere (an admin's password reset): its own rows and
+    its rows per address, which share the first half of its key (server/auth/guard.py);
+    the caller commits."""
     session.execute(delete(LoginFailure).where(
-        LoginFailure.source == name_key(secret_key, username)))
+        LoginFailure.source.startswith(name_key(secret_key, username)[:32])))
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,16 +1,12 @@
 """Login, logout, who-am-I, and device enrolment and revocation."""
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 
-from server.auth import lockout, sessions
+from server.auth import guard, sessions
 from server.auth.current import admin_required, hash_token, new_token, session_required
-from server.auth.passwords import verify_password
-from server.clock import now_utc
 from server.extensions import db
 from server.models import Device, User
 from server.problems import ApiError
@@ -52,41 +48,13 @@ def user_dict(user: User) -> dict:
     }
 
 
-def _source() -> str:
-    """Who is knocking, as a hash (an IP address is personal data; a hash still counts)."""
-    address = request.remote_addr or "?"
-    return hashlib.sha256((current_app.config["SECRET_KEY"] + address).encode()).hexdigest()
-
-
 def authenticate(username: str, password: str) -> User:
-    """Check a password, with a lockout after repeated failures on a name (known or not) and
-    a limit on failures from one address; raise ApiError on refusal. An unknown name and
-    a real one answer alike, in the same time (server/auth/lockout.py, docs/adr/0048)."""
-    config = current_app.config
-    now = now_utc()
-    since = now - dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-    source, name = _source(), lockout.name_key(config["SECRET_KEY"], username)
-    # Reserved under a lock before the password is checked: a burst cannot all see room.
-    reserved, full = lockout.reserve(db.session, {
-        source: config["LOGIN_MAX_FAILURES_PER_SOURCE"], name: config["LOGIN_MAX_FAILURES"]},
-        now, since)
-    if full == source:
-        raise ApiError(429, "too_many_attempts")
-    if full == name:
-        raise ApiError(429, "account_locked")
+    """Check a password within the guessing limits (server/auth/guard.py); raise ApiError
+    on refusal. An unknown name, a wrong password and a deactivated account answer alike,
+    in the same time, so none of them tells whether the others exist."""
     user = db.session.scalar(db.select(User).where(User.username == username))
-    if not lockout.password_matches(user.password_hash if user else None, password,
-                                    config["PASSWORD_HASH_METHOD"]):
-        lockout.forget_old(db.session, now)  # the reservations stay: they are the failures
-        now_locked = lockout.counts(db.session, [name], since)[name] >= config["LOGIN_MAX_FAILURES"]
-        if now_locked and user is not None:
-            # Shown on the admin's accounts page; the rows above are what enforce it.
-            user.locked_until = now + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-        db.session.commit()
+    if not guard.check(username, user, password) or not user.active:
         raise ApiError(401, "login_failed")
-    lockout.release(db.session, reserved, clear_key=name)  # a right password resets the count
-    if not user.active:
-        raise ApiError(403, "account_disabled")
     user.failed_logins, user.locked_until = 0, None
     return user
 
@@ -136,8 +104,10 @@ def change_password():
     if g.get("user") is None:
         raise ApiError(401, "unauthorized")
     data = PasswordSchema().load(request.get_json(silent=False))
-    accounts.change_password(db.session, g.user, data["current_password"],
-                             data["new_password"], current_app.config["PASSWORD_HASH_METHOD"])
+    accounts.check_new_password(g.user, data["new_password"])  # before a guess is counted
+    guard.check_again(g.user, data["current_password"], "current_password")
+    accounts.change_password(db.session, g.user, data["new_password"],
+                             current_app.config["PASSWORD_HASH_METHOD"])
     if g.get("device") is None:
         sessions.start(g.user)  # the stamp changed: the old session ended with the others
     db.session.commit()
@@ -153,8 +123,7 @@ def enrol_device():
     data = EnrolSchema().load(request.get_json(silent=False))
     if g.user.must_change_password:
         raise ApiError(403, "password_change_required")
-    if not verify_password(g.user.password_hash, data["password"]):
-        raise ApiError(403, "wrong_password", {"password": ["wrong|密码不正确"]})
+    guard.check_again(g.user, data["password"], "password")
     token = new_token()
     device = Device(user_id=g.user.id, label=data.get("label", ""), token_hash=hash_token(token))
     db.session.add(device)

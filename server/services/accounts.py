@@ -46,18 +46,21 @@ def password_problem(user: User, password: str) -> str | None:
     return None
 
 
-def change_password(session: Session, user: User, current: str, new: str,
-                    method: str) -> None:
-    """The person's own change: the current password (or the one-time one) proves it is them.
-    Ends every browser session of theirs; the caller starts a new one for this browser."""
-    if not verify_password(user.password_hash, current):
-        raise ApiError(403, "wrong_password", {"current_password": ["wrong|当前密码不正确"]})
+def check_new_password(user: User, new: str) -> None:
+    """Refuse a new password that may not be this person's (422 on `new_password`)."""
     if verify_password(user.password_hash, new):
         raise ApiError(422, "validation_failed",
                        {"new_password": ["same|新密码不能与当前密码相同"]})
     problem = password_problem(user, new)
     if problem:
         raise ApiError(422, "validation_failed", {"new_password": [problem]})
+
+
+def change_password(session: Session, user: User, new: str, method: str) -> None:
+    """The person's own change, once the caller has checked the current (or one-time)
+    password within the guessing limits (server/auth/guard.py). Ends every browser session
+    of theirs; the caller starts a new one for this browser."""
+    check_new_password(user, new)
     user.password_hash = hash_password(new, method)
     user.must_change_password = False
     audit.record_change(session, user, f"user:{user.id}", "password_changed")

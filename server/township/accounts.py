@@ -10,7 +10,7 @@ import uuid
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from server.auth import sessions
+from server.auth import guard, sessions
 from server.extensions import db
 from server.models import ROLE_DOCTOR, Device, User
 from server.problems import ApiError
@@ -34,11 +34,15 @@ def change_password():
         errors["confirm_password"] = "mismatch|两次输入的新密码不一致"
     else:
         try:
-            accounts.change_password(db.session, g.user, form.get("current_password", ""),
-                                     form.get("new_password", ""),
+            accounts.check_new_password(g.user, form.get("new_password", ""))
+            guard.check_again(g.user, form.get("current_password", ""), "current_password")
+            accounts.change_password(db.session, g.user, form.get("new_password", ""),
                                      current_app.config["PASSWORD_HASH_METHOD"])
         except ApiError as e:
-            errors = {k: v[0] for k, v in (e.errors or {}).items()}
+            if e.status == 429:
+                errors = {"current_password": "locked|尝试次数过多，请 15 分钟后再试"}
+            else:
+                errors = {k: v[0] for k, v in (e.errors or {}).items()}
     if errors:
         db.session.rollback()
         shown = {k: word("pwerr_" + v.partition("|")[0], g.lang) for k, v in errors.items()}

@@ -106,6 +106,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "pwerr_wrong": ("当前密码不正确", "The current password is wrong"),
     "pwerr_same": ("新密码不能与当前密码相同", "The new password must differ from the current one"),
     "pwerr_mismatch": ("两次输入的新密码不一致", "The two new passwords differ"),
+    "pwerr_locked": ("尝试次数过多，请 15 分钟后再试",
+                     "Too many attempts: try again in 15 minutes"),
     "account_changed": ("更改了账号", "changed an account"),
     "device_revoked": ("撤销了手机", "revoked a phone"),
     "username": ("用户名", "Username"),

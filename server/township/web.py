@@ -138,8 +138,10 @@ def _resident_url(resident_id) -> str | None:
 
 def _lang_url(lang: str) -> str:
     """This page in another language (the query string kept, lang replaced)."""
+    # The path's own parameters win over a query parameter of the same name (which would
+    # otherwise be passed twice: a 500 on any page so linked).
     args = {k: v for k, v in request.args.items() if k != "lang"}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
+    return url_for(request.endpoint, **{**args, **(request.view_args or {}), "lang": lang})
 
 
 def current_period(kind: str = "quarter") -> str:

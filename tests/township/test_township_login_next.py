@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, login
 
 
 def login_with_next(client, next_param: str):
@@ -35,3 +35,13 @@ def test_a_plain_next_is_kept(client, town):
     r = login_with_next(client, "/township/villages%3Fperiod%3D2025")
     assert r.status_code == 302
     assert r.location == "/township/villages?period=2025"
+
+
+@pytest.mark.parametrize("path", ["/township/drill/htn_standard?indicator=x",
+                                  "/township/cards/villages/{v}?village_id=2"])
+def test_a_query_parameter_named_like_a_path_parameter_is_no_500(app, town, path):
+    """Found by the re-attack (L1): the language link passed it twice."""
+    staff = app.test_client()
+    login(staff, "staff_a")
+    r = staff.get(path.format(v=town["village_1"]))
+    assert r.status_code in (200, 404)
