@@ -19,7 +19,7 @@ from server.problems import ApiError
 from server.schemas.fast import loader
 from server.schemas.records import load_record
 from server.services.bulk import RowPlan
-from server.services.records import Batch, prepare_record
+from server.services.records import Batch, named_ids, prepare_record
 from server.services.serialize import jsonable
 from sync.changelog import change_row, dumps
 from sync.protocol import OpEnvelope
@@ -85,8 +85,12 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
     # Read before the subjects: a change committed after this has a higher seq.
     counter = session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
     batch = Batch(session, user)
-    residents = {c.body.get("resident_id") for c in todo} - {None}
-    households = {c.body.get("household_id") for c in todo} - {None}
+    residents: set[uuid.UUID] = set()
+    households: set[uuid.UUID] = set()
+    for c in todo:
+        named = named_ids(c.body)
+        residents |= named[0]
+        households |= named[1]
     batch.preload(residents, households)
     dialect = session.get_bind().dialect
     # What every row of this push shares is converted once, in the plans.

@@ -1,7 +1,7 @@
 """The shapes of a sync request and of the ops in it (docs/sync-protocol.md)."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
 from server.schemas.base import ApiSchema, Choice, DateTime, Int, List, RawObject, Str, Uuid
 from sync import PROTOCOL_VERSION
@@ -49,4 +49,6 @@ class SyncRequest(ApiSchema):
     reference_version = Str(max_len=64, load_default="")
     # 0: push only (no changes, no reference data; the cursor comes back unchanged).
     pull_limit = Int(lo=0, hi=MAX_PULL_LIMIT, load_default=DEFAULT_PULL_LIMIT)
-    push = List(RawObject(), max_items=MAX_OPS, load_default=list)
+    # Any JSON value: an element that is not an object is that op's `rejected` (preflight),
+    # not the whole request's 422, so one bad element never blocks the rest of an outbox.
+    push = List(fields.Raw(allow_none=True), max_items=MAX_OPS, load_default=list)

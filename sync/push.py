@@ -8,6 +8,7 @@ edits of residents and households run one at a time inside a savepoint each.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -28,7 +29,14 @@ from server.problems import ApiError, field_errors
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.services import people, scope
 from server.services.bulk import insert_processed, rows_in
-from server.services.records import Batch, insert_records, prepare_record, publish_new_record
+from server.services.records import (
+    RESIDENT_LISTS,
+    Batch,
+    insert_records,
+    named_ids,
+    prepare_record,
+    publish_new_record,
+)
 from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
 from sync.changelog import Writer, dumps
@@ -117,10 +125,9 @@ class _Push:
             if c.op["entity"] == "record":
                 record_ids.append(c.op["id"])
                 data = c.body if c.body is not None else c.op["data"]
-                residents.add(_uuid(data.get("resident_id")))
-                households.add(_uuid(data.get("household_id")))
-        residents.discard(None)
-        households.discard(None)
+                named = named_ids(data if isinstance(data, dict) else {})
+                residents |= named[0]
+                households |= named[1]
         self.earlier.load(self.session, op_ids)
         for rid, village, doctor in rows_in(
                 self.session, "SELECT id, village_id, doctor_id FROM service_records WHERE id",
@@ -135,8 +142,10 @@ class _Push:
     def apply(self, raw: Any, checked: Checked) -> dict[str, Any]:
         """One op → one result (accepted, duplicate, merged, conflict or rejected)."""
         if checked.error is not None:
-            op_id_text = raw.get("op_id") if isinstance(raw, dict) else None
-            return {"op_id": op_id_text, "id": raw.get("id") if isinstance(raw, dict) else None,
+            # Not an op (or not an object at all): its ids are echoed as sent where they are
+            # text, made encodable; its place in `results` is its place in the push.
+            sent = raw if isinstance(raw, dict) else {}
+            return {"op_id": _echo(sent.get("op_id")), "id": _echo(sent.get("id")),
                     "status": "rejected", "errors": field_errors(checked.error.messages)}
         op = checked.op
         if op["op_id"] in self.done:
@@ -219,11 +228,15 @@ class _Push:
         if self.staged_in != self.batch.villages:
             return False
         row = staged.row
-        if row.get("resident_id"):
-            return self.batch.residents.get(row["resident_id"]) == staged.resident
-        if row.get("household_id"):
-            return self.batch.households.get(row["household_id"]) == staged.household
-        return True
+        if row.get("resident_id") and \
+                self.batch.residents.get(row["resident_id"]) != staged.resident:
+            return False
+        if row.get("household_id") and \
+                self.batch.households.get(row["household_id"]) != staged.household:
+            return False
+        # The residents a record lists must still be in scope (they were, at `stage`).
+        return all(_in(self.batch.residents.get(_uuid(rid)), self.batch.villages)
+                   for name in RESIDENT_LISTS for rid in row.get(name) or ())
 
     def _current_record_payload(self, record_id: uuid.UUID) -> dict[str, Any] | None:
         """The stored record a create re-uses the id of, if any. One the caller may not
@@ -348,6 +361,22 @@ def _same(data: dict[str, Any], existing: dict[str, Any]) -> bool:
     """Does a re-sent record say the same as the stored one (on the fields it sends)?"""
     return all(jsonable(v) == jsonable(existing.get(k)) for k, v in data.items()
                if k not in ("village_id", "doctor_id", "device_created_at"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _echo(value: Any) -> str | None:
+    """An unreadable op's `op_id` or `id` as it may be echoed: text as sent, with any lone
+    surrogate (which no UTF-8 response can carry) replaced by U+FFFD; anything else null.
+    The op is refused whatever its ids, so a re-send gets the same answer."""
+    if not isinstance(value, str):
+        return None
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def _in(resident: tuple[int, dt.date] | None, villages: frozenset[int] | set[int]) -> bool:
+    return resident is not None and resident[0] in villages
 
 
 def _uuid(value: Any) -> uuid.UUID | None:

@@ -69,7 +69,7 @@ def sync():
     received_at = now_utc()
     with cycle_collector_paused():
         text = handle_sync(db.session, g.user, g.get("device"), _body(), received_at)
-    data = text.encode()
+    data = _utf8(text)
     response = Response(data, mimetype="application/json")
     if len(data) > GZIP_OVER and "gzip" in request.headers.get("Accept-Encoding", ""):
         # A page of changes is paid for by the byte on a rural link; acknowledgements
@@ -79,6 +79,17 @@ def sync():
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _utf8(text: str) -> bytes:
+    """The response's bytes. The push is committed by now, so a text that cannot be
+    encoded (a lone surrogate some answer echoed) must not become a 500 that makes the
+    phone re-send for ever: each such character becomes U+FFFD. The push's answers
+    replace them themselves (sync.push); this is the backstop."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
 
 
 class ResolveSchema(ApiSchema):

@@ -84,6 +84,24 @@ def update_household(session: Session, user: User, household_id: uuid.UUID,
     return household
 
 
+def check_household(session: Session, user: User, household_id: uuid.UUID,
+                    village_id: int) -> None:
+    """A resident's household must be one the caller may see, in the resident's village.
+
+    A household that does not exist and one outside the caller's villages get the same
+    answer (`unknown_household`), so the answer is no oracle for which ids exist
+    elsewhere; one the caller can see, of another village, is `other_village`. Raises a
+    422 field error."""
+    household = session.get(Household, household_id)
+    if household is None or household.deleted_at is not None or \
+            household.village_id not in scope.village_ids(session, user):
+        raise _field_error(422, "validation_failed", "household_id", "unknown_household",
+                           "家庭不存在或不在您负责的村")
+    if household.village_id != village_id:
+        raise _field_error(422, "validation_failed", "household_id", "other_village",
+                           "家庭不在该村")
+
+
 def check_responsible_doctor(session: Session, village_id: int, doctor_id: int | None) -> None:
     """A household's responsible doctor is an active village doctor who serves its village
     (none is allowed: the village's doctor then stands in). The per-doctor figures count
@@ -121,10 +139,7 @@ def create_resident(session: Session, user: User, data: dict[str, Any],
     if data.get("id") and session.get(Resident, data["id"]) is not None:
         raise _field_error(409, "conflict", "id", "already_exists", "该编号的居民已存在")
     if data.get("household_id"):
-        household = get_household(session, user, data["household_id"])
-        if household.village_id != data["village_id"]:
-            raise _field_error(422, "validation_failed", "household_id", "other_village",
-                               "家庭不在该村")
+        check_household(session, user, data["household_id"], data["village_id"])
     _check_national_id_free(session, data.get("national_id"), None)
     own = writer is None
     writer = writer or changelog.Writer(session)
@@ -162,15 +177,14 @@ def update_resident(session: Session, user: User, resident_id: uuid.UUID,
         _check_national_id_free(session, data["national_id"], resident.id)
     conditions = data.pop("conditions", None)
     card_code = data.pop("card_code", None)
+    household_id = data.get("household_id", resident.household_id)
+    if ("village_id" in data or "household_id" in data) and household_id is not None:
+        # A household has one village: a move names a household of the new village (or
+        # none), and a new household must be of the resident's village. Checked before
+        # anything is set, so that no autoflush sends a household id that names nothing.
+        check_household(session, user, household_id, data.get("village_id", old_village))
     for key, value in data.items():
         setattr(resident, key, value)
-    if ("village_id" in data or "household_id" in data) and resident.household_id is not None:
-        # A household has one village: a move names a household of the new village (or
-        # none), and a new household must be of the resident's village.
-        household = session.get(Household, resident.household_id)
-        if household is None or household.village_id != resident.village_id:
-            raise _field_error(422, "validation_failed", "household_id", "other_village",
-                               "家庭不在该村")
     if card_code:
         _link_card(session, user, resident, card_code, meta)
     if conditions is not None:

@@ -99,18 +99,81 @@ class Batch:
         self.residents.pop(rid, None)
 
 
+# Lists of residents some kinds name besides their subject (UuidText: canonical strings).
+RESIDENT_LISTS = ("attendee_ids", "members_seen")
+
+
+def named_ids(data: dict[str, Any]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The residents and households a record body names (its subject, its household, the
+    residents of its lists): what `Batch.preload` fetches for a push in a few queries.
+    Ids that are not UUIDs are left out; the schema has refused them already."""
+    residents: set[uuid.UUID] = set()
+    households: set[uuid.UUID] = set()
+    for value in [data.get("resident_id")] + [
+            v for name in RESIDENT_LISTS for v in (data.get(name) or ())]:
+        if value is not None:
+            residents.add(_as_uuid(value))
+    if data.get("household_id") is not None:
+        households.add(_as_uuid(data["household_id"]))
+    residents.discard(None)
+    households.discard(None)
+    return residents, households
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if type(value) is uuid.UUID:
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def resolve_subject(batch: Batch, data: dict[str, Any]) -> None:
-    """Fill village_id from the resident or household, check scope and dates in place."""
+    """Fill village_id from the resident or household, check scope and dates in place.
+
+    Every id the body names must be the caller's: a household that is not (or does not
+    exist) is `unknown_household`, a listed resident `unknown_resident`, the same answer
+    for both so that it tells nothing about ids elsewhere, and none reaches the database
+    to fail a foreign key there."""
     if data.get("resident_id"):
         village_id, born = batch.resident(data["resident_id"], data["service_date"])
         _check_village(data, village_id)
         if data["service_date"] < born:
             raise _invalid("service_date", "before_birth", "服务日期不能早于出生日期")
+        if data.get("household_id"):
+            _check_household(batch, data["household_id"])
     elif data.get("household_id"):
         _check_village(data, batch.household(data["household_id"]))
+    for name in RESIDENT_LISTS:
+        _check_listed(batch, name, data.get(name))
     if data["village_id"] not in batch.villages:
         raise ApiError(403, "forbidden", {"village_id": [{"code": "out_of_scope",
                                                           "message": "不是您负责的村"}]})
+
+
+def _check_household(batch: Batch, hid: uuid.UUID) -> None:
+    """A resident's record may name their household: one the caller may see (422, a
+    field of the body, where a record's own subject that is not theirs is a 404)."""
+    if hid not in batch.households:
+        batch.preload(set(), {hid})
+    if batch.households.get(hid) not in batch.villages:
+        raise _invalid("household_id", "unknown_household", "家庭不存在或不在您负责的村")
+
+
+def _check_listed(batch: Batch, field: str, ids: list[str] | None) -> None:
+    """Each resident of a list (attendees, members seen) is one the caller may see now
+    (looked up with the push's other subjects; `named_ids`)."""
+    if not ids:
+        return
+    wanted = {_as_uuid(v) for v in ids}
+    missing = wanted - batch.residents.keys()
+    if missing:
+        batch.preload(missing, set())
+    for rid in wanted:
+        found = batch.residents.get(rid)
+        if found is None or found[0] not in batch.villages:
+            raise _invalid(field, "unknown_resident", "名单中有居民不存在或不在您负责的村")
 
 
 def _check_village(data: dict[str, Any], village_id: int) -> None:
