@@ -191,7 +191,8 @@ def resolve_doctor(session: Session, user: User, data: dict[str, Any]) -> None:
         data["doctor_id"] = user.id
         return
     data["doctor_id"] = data.get("doctor_id") or user.id
-    doctor = session.get(User, data["doctor_id"])
+    # User ids are 32-bit: a larger number names nobody and must not reach the driver.
+    doctor = session.get(User, data["doctor_id"]) if data["doctor_id"] < 2**31 else None
     if doctor is None or doctor.township_id != user.township_id:
         raise _invalid("doctor_id", "unknown_doctor", "医生不存在")
 

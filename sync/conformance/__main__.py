@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sync.conformance import cases_edges, cases_errors, cases_status, cases_vectors  # noqa: F401
+from sync.conformance import (  # noqa: F401 - registers the cases
+    cases_edges,
+    cases_errors,
+    cases_foreign,
+    cases_status,
+    cases_vectors,
+)
 from sync.conformance.api import Account, Server
 from sync.conformance.runner import World, ordered, run
 

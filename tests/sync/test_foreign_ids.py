@@ -171,3 +171,17 @@ def test_a_push_element_that_is_not_an_object_is_that_elements_rejected(app, tow
         assert results[i]["errors"]
     assert results[4]["status"] == "accepted"
     assert _household_applied(app, town)
+
+
+def test_a_doctor_id_that_names_nobody_is_that_records_rejected(app, town):
+    staff = app.test_client()
+    login(staff, "staff_a")
+    ops = [op("record", "create", uuid.uuid4(), record_body(town, doctor_id=doctor_id))
+           for doctor_id in (2**31, 2**70, town["doctor_c"], town["doctor_a"])]
+    body, _ = push(app, None, ops, cookie_client=staff)
+    results = body["results"]
+    for result in (results[0], results[2]):  # nobody; another township's doctor
+        assert _codes(result, "doctor_id") == ["unknown_doctor"]
+    assert _codes(results[1], "doctor_id")  # past 64 bits: the schema's own refusal
+    assert without_ids(results[0]) == without_ids(results[2])
+    assert results[3]["status"] == "accepted", results[3]
