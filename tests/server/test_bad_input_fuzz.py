@@ -104,3 +104,50 @@ def test_hostile_bytes_never_give_a_500(app, town, send, name):  # noqa: F811
         _check(send(method, path, text[:at] + junk + text[at:], anonymous=anonymous, gz=gz))
 
     check()
+
+
+ID_FIELDS = ["household_id", "resident_id", "village_id", "doctor_id", "attendee_ids",
+             "members_seen"]
+
+
+def test_hostile_op_envelopes_ids_and_elements_are_that_ops_answer(app, town, send):  # noqa: F811
+    """A hostile value in an op's envelope (its op_id or id included), in an id its data
+    names (random UUIDs, another village's), or as the whole push element: a 200 whose
+    answer for that element is its own, with the good op beside it applied (issue 16.5
+    re-attack: M2, M3, L2)."""
+    method, path, valid, anonymous, gz = endpoints(town)["sync"]
+    ids = st.one_of(st.uuids().map(str), st.sampled_from(
+        [str(town["household_2"]), str(town["resident_2"]), town["village_2"],
+         town["doctor_b"]]))
+
+    def ops_with(where: str, key: str, value) -> list:
+        op = {"op_id": str(uuid.uuid4()), "device_counter": 1, "entity": "record",
+              "action": "create", "id": str(uuid.uuid4()), "base_version": 0,
+              "device_time": None, "data": record_body(town)}
+        if where == "envelope":
+            op[key] = value
+        elif where == "data":
+            op["data"] = {**op["data"], key: [value] if key in ID_FIELDS[4:] else value}
+        else:
+            op = value
+        good = {"op_id": str(uuid.uuid4()), "device_counter": 2, "entity": "record",
+                "action": "create", "id": str(uuid.uuid4()), "base_version": 0,
+                "device_time": None, "data": record_body(town)}
+        return [op, good]
+
+    @given(where=st.sampled_from(["envelope", "data", "element"]),
+           key=st.sampled_from(["op_id", "id", "entity", "action", "base_version",
+                                "device_counter", "data", *ID_FIELDS]),
+           value=st.one_of(VALUES, ids), raw=st.booleans())
+    @settings(max_examples=60, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    def check(where, key, value, raw):
+        body = {**valid, "push": ops_with(where, key, value)}
+        r = send(method, path, _encode(body, raw), anonymous=anonymous, gz=gz)
+        _check(r)
+        assert r.status_code == 200, r.get_data()[:300]
+        r.get_data().decode("utf-8")  # strict: no surrogate got into the answer
+        results = r.get_json()["results"]
+        assert len(results) == 2 and results[1]["status"] == "accepted", results
+
+    check()
