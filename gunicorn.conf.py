@@ -25,3 +25,26 @@ threads = 4
 # instance on the machine (tests, a bench beside a running server) would take it over.
 # Nothing here uses it.
 control_socket_disable = True
+
+
+# The access log's atoms come from the client (the path is decoded: %0a is a newline), so
+# control characters are written escaped: a URL cannot forge a line of the log.
+from gunicorn.glogging import Logger  # noqa: E402
+
+
+class EscapingLogger(Logger):
+    """gunicorn's logger with every text atom's control characters escaped."""
+
+    def atoms(self, resp, req, environ, request_time):
+        """The usual atoms, each string with control characters as \\xNN."""
+        return {k: _escape(v) if isinstance(v, str) else v
+                for k, v in super().atoms(resp, req, environ, request_time).items()}
+
+
+def _escape(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+logger_class = EscapingLogger

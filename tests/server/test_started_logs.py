@@ -135,3 +135,18 @@ def test_the_started_server_logs_no_personal_data(started):
     assert '"POST /api/residents/search"' in logged, "the access log is on, path only"
     assert "IntegrityError" in logged, "the 500 was logged"
     assert not secrets_in(logged), (secrets_in(logged), logged[-3000:])
+
+
+def test_a_url_cannot_forge_a_line_of_the_access_log(started):
+    """Found by the re-attack (L4): the decoded path went into the log raw."""
+    port, _, log_path = started
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/healthz%0d%0aFORGED%20server.worker%20job%20done")
+        conn.getresponse().read()
+    finally:
+        conn.close()
+    time.sleep(0.5)
+    lines = log_path.read_text("utf-8", "replace").splitlines()
+    assert not [line for line in lines if line.startswith("FORGED")]
+    assert any("/healthz\\x0d\\x0aFORGED" in line for line in lines)
