@@ -39,17 +39,19 @@ class Plan:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def _norm(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """A value as JSON holds it (dates, UUIDs as text; nested lists and objects alike), so
+    values from the database and from a phone compare equal when they mean the same."""
     if isinstance(value, list):
-        return [_norm(v) for v in value]
+        return [as_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _norm(v) for k, v in value.items()}
+        return {k: as_json(v) for k, v in value.items()}
     return jsonable(value)
 
 
 def same_values(changes: dict[str, Any], current: dict[str, Any]) -> bool:
     """Do all the fields in `changes` already hold those values?"""
-    return all(_norm(v) == _norm(current.get(k)) for k, v in changes.items())
+    return all(as_json(v) == as_json(current.get(k)) for k, v in changes.items())
 
 
 def _only_this_device_since(session: Session, entity_id: uuid.UUID, base_version: int,
@@ -74,7 +76,7 @@ def plan(session: Session, kind: str, entity: Any, current: dict[str, Any],
     if base_version == entity.version or (
             base_version < entity.version and
             _only_this_device_since(session, entity.id, base_version, device_id)):
-        out.apply = {k: v for k, v in changes.items() if _norm(v) != _norm(current.get(k))}
+        out.apply = {k: v for k, v in changes.items() if as_json(v) != as_json(current.get(k))}
         return out
     if base_version > entity.version:
         raise ApiError(422, "validation_failed", {"base_version": [{
@@ -83,9 +85,17 @@ def plan(session: Session, kind: str, entity: Any, current: dict[str, Any],
     if base is None:
         raise ApiError(422, "validation_failed", {"base_version": [{
             "code": "unknown_base", "message": "所依据的版本不存在"}]})
+    return split(current, base, changes)
+
+
+def split(current: dict[str, Any], base: dict[str, Any], changes: dict[str, Any]) -> Plan:
+    """Field by field against the version the edit was made on: a change already in place
+    is nothing, one to a field the other side left alone applies, one to a field both
+    sides changed differently is a conflict (the current value kept)."""
+    out = Plan()
     for key, mine in changes.items():
-        now, then = _norm(current.get(key)), _norm(base.get(key))
-        if _norm(mine) == now:
+        now, then = as_json(current.get(key)), as_json(base.get(key))
+        if as_json(mine) == now:
             continue
         if now == then:
             out.apply[key] = mine
@@ -100,8 +110,8 @@ def record_conflicts(session: Session, kind: str, entity: Any, conflicts: list[C
     """Keep every losing value for the township's review list."""
     for c in conflicts:
         session.add(SyncConflict(
-            entity=kind, entity_id=entity.id, field=c.field, kept_value={"value": _norm(c.kept)},
-            lost_value={"value": _norm(c.lost)}, base_version=op["base_version"] or 1, seq=seq,
+            entity=kind, entity_id=entity.id, field=c.field, kept_value={"value": as_json(c.kept)},
+            lost_value={"value": as_json(c.lost)}, base_version=op["base_version"] or 1, seq=seq,
             op_id=op["op_id"], device_id=device_id, user_id=user_id,
             village_id=entity.village_id, created_at=now))
     session.flush()

@@ -24,7 +24,7 @@ from server.problems import ApiError
 from server.schemas.records import SCHEMAS, load_record
 from server.services import scope
 from server.services.records import Batch, prepare_record, record_defaults
-from server.services.serialize import jsonable, row_dict
+from server.services.serialize import row_dict
 from sync import merge
 from sync.prepare import record_body
 from sync.receipts import server_fields
@@ -131,16 +131,12 @@ class RecordChange:
         mine.update((k, v) for k, v in body.items() if k in mine)
         fields = [k for k in mine if k not in _NOT_CONTENT and
                   (k != "village_id" or _village_subject(record.kind))]
-        apply: dict[str, Any] = {}
-        conflicts: list[merge.Conflict] = []
-        for key in fields:
-            yours, server, before = _norm(mine[key]), now.get(key), then.get(key)
-            if yours == _norm(before) or yours == _norm(server):
-                continue  # not changed by the device, or changed alike on both sides
-            if _norm(server) == _norm(before):
-                apply[key] = yours
-            else:
-                conflicts.append(merge.Conflict(key, server, yours))
+        # A correction carries the whole record: the device changed only what differs from
+        # the version it was made on.
+        changed = {k: merge.as_json(mine[k]) for k in fields
+                   if merge.as_json(mine[k]) != merge.as_json(then.get(k))}
+        plan = merge.split(now, then, changed)
+        apply, conflicts = plan.apply, plan.conflicts
         if not apply and not conflicts:
             return {"status": "duplicate", "version": record.version}
         status = "conflict" if conflicts else "merged"
@@ -196,11 +192,3 @@ def _snapshot(session: Session, record_id: uuid.UUID, version: int) -> dict[str,
         raise _refuse("base_version", "unknown_base", "所依据的版本不存在")
     return found
 
-
-def _norm(value: Any) -> Any:
-    """A value as JSON holds it (dates, UUIDs as text; nested lists and objects alike)."""
-    if isinstance(value, list):
-        return [_norm(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _norm(v) for k, v in value.items()}
-    return jsonable(value)

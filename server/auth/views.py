@@ -83,10 +83,7 @@ def logout():
 def instance():
     """What a login page shows before anyone logs in: whether this is a demonstration
     (published passwords; no real residents' data belongs in it)."""
-    from server.models import Township
-
-    return jsonify({"demo": bool(db.session.scalar(db.select(db.exists().where(
-        Township.is_demo))))})
+    return jsonify({"demo": accounts.is_demo_instance(db.session)})
 
 
 @bp.get("/me")

@@ -12,13 +12,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from server.auth import lockout
 from server.auth.passwords import hash_password, verify_password
 from server.clock import now_utc
-from server.models import ROLES, Device, User
+from server.models import ROLES, Device, Township, User
 from server.problems import ApiError
 from server.services import audit
 
@@ -44,6 +44,12 @@ def password_problem(user: User, password: str) -> str | None:
     if user.username.lower() in password.lower():
         return "contains_username|不能包含账号名"
     return None
+
+
+def is_demo_instance(session: Session) -> bool:
+    """True when a township here was made by the demo generator: its passwords are
+    published, so its login pages say so."""
+    return bool(session.scalar(select(exists().where(Township.is_demo))))
 
 
 def check_new_password(user: User, new: str) -> None:

@@ -29,8 +29,9 @@ from server.extensions import db
 from server.metrics.definitions import BY_KEY
 from server.metrics.population import CST
 from server.metrics.read import today_periods
-from server.models import ROLE_ADMIN, ROLE_STAFF, Township
+from server.models import ROLE_ADMIN, ROLE_STAFF
 from server.problems import ApiError
+from server.services import accounts
 from server.services.serialize import mask_national_id, mask_phone
 from server.township import charts
 from server.township.i18n import LANGS, indicator_name, word
@@ -183,12 +184,7 @@ def login():
                 return redirect(url_for("township.password_page"))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("township/login.html", error=error,
-                           demo=demo_instance()), (401 if error else 200)
-
-
-def demo_instance() -> bool:
-    """True when a township here was made by the demo generator (published passwords)."""
-    return bool(db.session.scalar(db.select(db.exists().where(Township.is_demo))))
+                           demo=accounts.is_demo_instance(db.session)), (401 if error else 200)
 
 
 @bp.post("/logout")
