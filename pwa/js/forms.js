@@ -94,7 +94,7 @@ export const FORMS = {
     fields: [T('name'), T('phone', { inputmode: 'tel' }), { name: 'household_id', type: 'household' },
       T('relationship_to_head'), T('national_id', { inputmode: 'text' }), C('sex', ['male', 'female', 'unknown']),
       D('birth_date'), { name: 'conditions', type: 'conditions', dated: true },
-      C('status', ['active', 'moved_out', 'deceased', 'lost']),
+      D('record_created_on'), C('status', ['active', 'moved_out', 'deceased', 'lost']),
       D('moved_out_on', { when: (v) => v.status === 'moved_out' }), D('died_on', { when: (v) => v.status === 'deceased' }),
       C('residence_type', ['registered', 'non_registered']), B('permanent', { initial: true }),
       T('contact_name', MORE), T('contact_phone', { ...MORE, inputmode: 'tel' }), T('ethnicity', MORE),

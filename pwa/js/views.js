@@ -120,6 +120,7 @@ function resident(view, id) {
     h('section.card.profile', null,
       h('h2', null, r.name, ' ', h('span.muted', null, `${t('sex.' + r.sex)} ${t('home.age', { n: age })}`),
         pending.has(r.id) ? h('span.tag.warn', null, t('resident.unsynced')) : null,
+        r.record_created_on ? null : h('span.tag.warn#no-record', null, t('resident.no_record')),
         r.status && r.status !== 'active' ? h('span.tag.bad#resident-status', null, optionLabel('status', r.status)) : null),
       h('dl', null,
         h('dt', null, fieldLabel('birth_date')), h('dd', null, r.birth_date),
@@ -346,6 +347,9 @@ function newResident(view, householdId, fix = null) {
       village_id: hh ? hh.village_id : (fix?.op.data.village_id ?? (villages()[0] || {}).id), ...values };
     if (value.national_id) value.national_id = value.national_id.toUpperCase();
     if (value.household_id === null) delete value.household_id;
+    // Registering someone at the door opens their health record today; the server
+    // invents no date (a person on the township's roll may have no record yet).
+    if (!value.record_created_on) value.record_created_on = todayChina();
     if (rendered.showErrors(validateResident(value))) return;
     save.disabled = true;
     await store.saveLocal('resident', value, fix ? { replaces: fix.op.op_id, changed: values } : {});
