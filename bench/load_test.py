@@ -177,7 +177,7 @@ def reconcile(database_url: str, results: dict) -> dict:
     """Every record made on a phone is in the database exactly once."""
     from sqlalchemy import create_engine, func, select
 
-    from server.models import ServiceRecord, SyncChange, SyncReceipt
+    from core.models import ServiceRecord, SyncChange, SyncReceipt
 
     engine = create_engine(database_url)
     made = [rid for r in results.values() for rid in r["made"]]

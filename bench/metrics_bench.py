@@ -33,9 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, insert, text  # noqa: E402
 
-from server import create_app  # noqa: E402
-from server.extensions import db  # noqa: E402
-from server.models import (  # noqa: E402
+from core.models import (  # noqa: E402
     ROLE_ADMIN,
     ROLE_DOCTOR,
     County,
@@ -50,7 +48,9 @@ from server.models import (  # noqa: E402
     VillageClinic,
     doctor_villages,
 )
-from server.models.records import RECORD_CLASSES, ServiceRecord  # noqa: E402
+from core.models.records import RECORD_CLASSES, ServiceRecord  # noqa: E402
+from server import create_app  # noqa: E402
+from server.extensions import db  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete  # noqa: E402
 
+from core.models import MetricPeriod, MetricRollup  # noqa: E402
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.metrics import compute, overdue, quality, rollups, vaccines  # noqa: E402
-from server.models import MetricPeriod, MetricRollup  # noqa: E402
 from server.township import jobs  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # the bench's clock

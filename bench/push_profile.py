@@ -79,10 +79,10 @@ def main() -> int:
 
     from flask_migrate import upgrade
 
+    from core.changelog import backfill
     from server import create_app
     from server.demo.generate import generate_demo
     from server.extensions import db
-    from sync.changelog import backfill
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/profile.sqlite"

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sync.ids import time_ordered_uuid  # noqa: E402
+from core.ids import time_ordered_uuid  # noqa: E402
 
 TABLES = ("service_records", "hypertension_followups", "sync_changes")
 UUID_COLUMNS = {"service_records": ("id", "resident_id", "household_id", "device_id"),
@@ -55,10 +55,10 @@ def capture(workdir: Path) -> tuple[Path, dict[str, tuple[str, list]]]:
     from flask_migrate import upgrade
     from sqlalchemy.engine import default
 
+    from core.changelog import backfill
     from server import create_app
     from server.demo.generate import generate_demo
     from server.extensions import db
-    from sync.changelog import backfill
     from sync.client import SyncClient
 
     kept: dict[str, tuple[str, list]] = {}

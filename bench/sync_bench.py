@@ -11,7 +11,7 @@ What it does, all on loopback, every process started here stopped here by its pi
 1. A fresh SQLite file in a temporary directory: `flask db upgrade`, `flask seed-demo`,
    then `bench/sync_data.py` adds one one-resident "slow-link" village per round, grows the
    demo village 凉水村 to a clinic's year of work (~500 residents, ~8,000 records),
-   published to the sync log with `sync.changelog.backfill`.
+   published to the sync log with `core.changelog.backfill`.
 2. The real server: gunicorn (3 workers of gunicorn.conf.py's worker class, as the
    Procfile runs it) on that file; the
    anchor (`../shared/anchors/pouchdb`, copied to a temporary directory outside the

@@ -11,7 +11,7 @@ Runs in-process against the benchmark's own SQLite file, after `flask db upgrade
   resident and household.
 - one demo village grown to a clinic's year of work (~500 residents, ~8,000 records) by
   copying its own demo records (same kinds, same field sizes) onto other dates, then
-  published to the sync log with `sync.changelog.backfill`.
+  published to the sync log with `core.changelog.backfill`.
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def prepare(database_url: str, slow_villages: int, big_records: int,
         session = db.session
         slow = _slow_villages(session, slow_villages)
         big = _grow_village(session, big_records, random.Random(seed))
-        from sync.changelog import backfill
+        from core.changelog import backfill
 
         published = backfill(session)
         session.commit()
@@ -86,7 +86,7 @@ def prepare(database_url: str, slow_villages: int, big_records: int,
 
 
 def _residents_of_doctor(session, username: str) -> list[str]:
-    from server.models import Resident, User, doctor_villages
+    from core.models import Resident, User, doctor_villages
 
     user = session.scalar(select(User).where(User.username == username))
     villages = select(doctor_villages.c.village_id).where(doctor_villages.c.user_id == user.id)
@@ -99,8 +99,7 @@ def _residents_of_doctor(session, username: str) -> list[str]:
 
 def _slow_villages(session, count: int) -> list[dict[str, Any]]:
     """`count` villages of one doctor, one household and one hypertensive resident each."""
-    from server.auth.passwords import hash_password
-    from server.models import (
+    from core.models import (
         ROLE_DOCTOR,
         Household,
         Resident,
@@ -110,6 +109,7 @@ def _slow_villages(session, count: int) -> list[dict[str, Any]]:
         Village,
         VillageClinic,
     )
+    from server.auth.passwords import hash_password
 
     township = session.scalar(select(Township).order_by(Township.id))
     pw = hash_password(SLOW_PASSWORD, FAST_HASH)
@@ -142,8 +142,8 @@ def _slow_villages(session, count: int) -> list[dict[str, Any]]:
 def _grow_village(session, target: int, rng: random.Random) -> dict[str, Any]:
     """Copy the big village's own demo records onto other days of the year until it holds
     `target` records. Returns the village's id and counts."""
+    from core.models import RECORD_CLASSES, Household, Resident, ServiceRecord, Village
     from server.demo.common import bulk_insert
-    from server.models import RECORD_CLASSES, Household, Resident, ServiceRecord, Village
 
     village = session.scalar(select(Village).where(Village.code == BIG_VILLAGE_CODE))
     envelope = ServiceRecord.__table__

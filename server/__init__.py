@@ -1,6 +1,6 @@
 """The Flask sync server.
 
-`create_app` is imported lazily so that `sync/` and scripts can import `server.models`
+`create_app` is imported lazily so that `sync/` and scripts can import `core.models`
 without pulling in Flask.
 """
 from __future__ import annotations

@@ -23,9 +23,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import Engine, Integer, LargeBinary, func, insert, select, text, update
 from sqlalchemy.types import JSON, Date, Uuid
 
-from server.clock import now_utc
-from server.models import Base, SyncCounter
-from server.models.base import UTCDateTime
+from core.clock import now_utc
+from core.models import Base, SyncCounter
+from core.models.base import UTCDateTime
 
 FORMAT = "cunyi-backup/1"
 CHUNK = 2000

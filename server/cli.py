@@ -23,8 +23,8 @@ def init_app(app: Flask) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
 def seed_demo(if_empty: bool) -> None:
     """Load the deterministic demo township (12+ villages, ~6,000 residents, a year of records)."""
+    from core.models import User
     from server.demo.generate import generate_demo
-    from server.models import User
 
     if db.session.scalar(db.select(db.func.count(User.id))):
         if if_empty:
@@ -33,7 +33,7 @@ def seed_demo(if_empty: bool) -> None:
         raise click.ClickException("database is not empty; the demo loads into an empty one")
     started = time.perf_counter()
     summary = generate_demo(db.session, seed=current_app.config["DEMO_SEED"])
-    from sync.changelog import backfill
+    from core.changelog import backfill
 
     published = backfill(db.session)  # bulk-loaded: put it in the sync log for devices
     db.session.commit()
@@ -57,8 +57,8 @@ def seed_demo(if_empty: bool) -> None:
 def create_user(username: str, role: str, full_name: str, township_id: int,
                 village_ids: tuple[int, ...], password: str) -> None:
     """Create an account (village_doctor, township_staff or township_admin)."""
+    from core.models import ROLES, User, Village
     from server.auth.passwords import hash_password
-    from server.models import ROLES, User, Village
 
     if role not in ROLES:
         raise click.BadParameter(f"role must be one of {', '.join(ROLES)}")

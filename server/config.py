@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from server.jsontext import column_dumps
+from core.jsontext import column_dumps
 
 # The instance's own files: the embedded database and its secret key (CUNYI_INSTANCE_DIR
 # moves them, e.g. for a second instance on one machine).

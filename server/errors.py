@@ -13,12 +13,13 @@ from flask.json.provider import DefaultJSONProvider
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from server import jsontext, logsafe
+from core import jsontext
+from server import logsafe
 from server.problems import HTTP_CODES, ApiError, error_body, field_errors
 
 
 class ApiJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, reading request bodies as the sync endpoint does (`server.jsontext`):
+    """Flask's JSON, reading request bodies as the sync endpoint does (`core.jsontext`):
     a body nested too deep is a ValueError (so `request.get_json` answers 400, not a
     RecursionError's 500), and a lone surrogate is marked for the schemas to refuse."""
 

@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, event
 
-from server.models.base import Base
+from core.models.base import Base
 
 # hide_parameters: a failed statement's exception (and so any log of it) carries the SQL
 # with its placeholders but never the values, which are names, ID numbers and phones

@@ -18,8 +18,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from core.ids import time_ordered_uuid
 from sync import gz
-from sync.ids import time_ordered_uuid
 from sync.wire import (  # noqa: F401  (re-exported: the client's public names)
     DeviceRevoked,
     HttpTransport,

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.models import Device, User
+from core.changelog import dumps
+from core.clock import now_utc
+from core.models import Device, User
+from core.serialize import jsonable
 from server.schemas.fast import loader
-from server.services.serialize import jsonable
 from sync import PROTOCOL_VERSION
-from sync.changelog import dumps
 from sync.entry_times import clock_skew, store_entry_times
 from sync.protocol import CLOCK_TOLERANCE_S, SyncRequest
 from sync.pull import changes_since, reference_data, reference_version

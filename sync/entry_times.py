@@ -16,9 +16,9 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from server.models import RecordEntry
+from core.bulk import bulk_insert
+from core.models import RecordEntry
 from server.schemas.base import DateTime
-from server.services.bulk import bulk_insert
 
 # No phone holds a record unsynced longer than this; an estimate earlier than this before
 # the record arrived says the phone's clock jumped between entry and sync.

@@ -13,8 +13,8 @@ import datetime as dt
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.models import SyncChange, SyncCounter
+from core.clock import now_utc
+from core.models import SyncChange, SyncCounter
 
 HORIZON_DAYS = 180
 

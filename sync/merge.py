@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import SyncChange, SyncConflict
+from core import changelog
+from core.models import SyncChange, SyncConflict
+from core.serialize import jsonable
 from server.problems import ApiError
-from server.services.serialize import jsonable
-from sync import changelog
 
 
 @dataclass

@@ -14,14 +14,14 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import RECORD_CLASSES, ServiceRecord, SyncChange, SyncCounter, User
+from core.bulk import RowPlan
+from core.changelog import change_row, dumps
+from core.models import RECORD_CLASSES, ServiceRecord, SyncChange, SyncCounter, User
+from core.serialize import jsonable
 from server.problems import ApiError
 from server.schemas.fast import loader
 from server.schemas.records import load_record
-from server.services.bulk import RowPlan
 from server.services.records import Batch, named_ids, prepare_record
-from server.services.serialize import jsonable
-from sync.changelog import change_row, dumps
 from sync.protocol import OpEnvelope
 
 SRT = ServiceRecord.__table__
@@ -57,7 +57,7 @@ class Staged:
 class Seen:
     """What `stage` read: the scope, the records' residents and households, and the sync
     counter read before them. Every write of a resident or household is logged with a
-    seq (sync.changelog.Writer), so if none was logged after `counter`, the subjects are
+    seq (core.changelog.Writer), so if none was logged after `counter`, the subjects are
     still exactly as read, and the push need not read them again under the lock."""
 
     __slots__ = ("villages", "counter", "residents", "households")

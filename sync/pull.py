@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import (
+from core.changelog import dumps
+from core.models import (
     ROLE_DOCTOR,
     Setting,
     SyncChange,
@@ -19,7 +20,6 @@ from server.models import (
     Village,
 )
 from server.services import scope
-from sync.changelog import dumps
 
 
 def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cursor: int,

@@ -2,7 +2,7 @@
 
 Every op is first validated, and every new record prepared, without the lock
 (`sync.prepare`); then the whole push is one transaction holding the sync counter's lock
-(sync.changelog.Writer). New records, the bulk of a push, are inserted in bulk at the end;
+(core.changelog.Writer). New records, the bulk of a push, are inserted in bulk at the end;
 edits of residents and households run one at a time inside a savepoint each.
 """
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.models import (
+from core.bulk import insert_processed, rows_in
+from core.changelog import Writer, dumps
+from core.clock import now_utc
+from core.models import (
     RECORD_CLASSES,
     Device,
     Household,
@@ -25,10 +27,10 @@ from server.models import (
     SyncReceipt,
     User,
 )
+from core.serialize import jsonable, resident_dict, row_dict
 from server.problems import ApiError, field_errors
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.services import people, scope
-from server.services.bulk import insert_processed, rows_in
 from server.services.records import (
     RESIDENT_LISTS,
     Batch,
@@ -37,9 +39,7 @@ from server.services.records import (
     prepare_record,
     publish_new_record,
 )
-from server.services.serialize import jsonable, resident_dict, row_dict
 from sync import merge
-from sync.changelog import Writer, dumps
 from sync.prepare import Checked, Seen, Staged, preflight, stage
 from sync.receipts import Receipts, server_fields
 from sync.record_changes import RecordChange, load_record_row

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.models import SyncChange
-from server.services.bulk import driver_values, rows_in
+from core.bulk import driver_values, rows_in
+from core.models import SyncChange
 
 TAKEN = {"op_id": [{"code": "op_id_taken",
                     "message": "该操作编号已被其他设备使用，请重新保存后再同步"}]}

@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, with_polymorphic
 
-from server.models import Resident, ServiceRecord, SyncChange
+from core.models import Resident, ServiceRecord, SyncChange
+from core.serialize import row_dict
 from server.problems import ApiError
 from server.schemas.records import SCHEMAS, load_record
 from server.services import scope
 from server.services.records import Batch, prepare_record, record_defaults
-from server.services.serialize import row_dict
 from sync import merge
 from sync.prepare import record_body
 from sync.receipts import server_fields
@@ -185,7 +185,7 @@ def _only_mine_since(session: Session, record_id: uuid.UUID, base: int,
 
 
 def _snapshot(session: Session, record_id: uuid.UUID, version: int) -> dict[str, Any]:
-    from sync import changelog
+    from core import changelog
 
     found = changelog.snapshot(session, record_id, version)
     if found is None:

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.models import Resident, SyncConflict, User
+from core.clock import now_utc
+from core.models import Resident, SyncConflict, User
 from server.problems import ApiError
 from server.services import people, scope
 

@@ -13,10 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from server import create_app
-from server.auth.passwords import hash_password
-from server.extensions import db
-from server.models import (
+from core import changelog
+from core.models import (
     ROLE_ADMIN,
     ROLE_DOCTOR,
     ROLE_STAFF,
@@ -30,7 +28,9 @@ from server.models import (
     Village,
     VillageClinic,
 )
-from sync import changelog
+from server import create_app
+from server.auth.passwords import hash_password
+from server.extensions import db
 
 FAST_HASH = "pbkdf2:sha256:1000"  # test-only: real accounts use scrypt
 PASSWORD = "pw-12345678"

@@ -2,8 +2,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from core.models import Base
 from server.extensions import db
-from server.models import Base
 
 
 def test_models_and_migrations_agree(app):

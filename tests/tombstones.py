@@ -6,8 +6,8 @@ import datetime as dt
 from records_factory import record_body
 from sqlalchemy import select, update
 
+from core.models import ServiceRecord, SyncChange, SyncCounter
 from server.extensions import db
-from server.models import ServiceRecord, SyncChange, SyncCounter
 from sync.maintenance import purge_tombstones
 
 

@@ -5,10 +5,11 @@ Revises:
 Create Date: 2026-11-23 11:05:54.582727
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -105,9 +106,9 @@ def upgrade():
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', server.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['village_clinics.id'], name=op.f('fk_users_clinic_id_village_clinics')),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_users_township_id_townships')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -121,11 +122,11 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('last_seen_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_devices_revoked_by_id_users')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_devices_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_devices')),
@@ -158,9 +159,9 @@ def upgrade():
     sa.Column('low_income', sa.Boolean(), nullable=False),
     sa.Column('responsible_doctor_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('deleted_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['responsible_doctor_id'], ['users.id'], name=op.f('fk_households_responsible_doctor_id_users')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_households_village_id_villages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households')),
@@ -201,9 +202,9 @@ def upgrade():
     sa.Column('contract_signed_on', sa.Date(), nullable=True),
     sa.Column('contract_package', sa.String(length=50), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('deleted_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_residents_household_id_households')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_residents_village_id_villages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_residents')),
@@ -222,7 +223,7 @@ def upgrade():
     sa.Column('from_village_id', sa.Integer(), nullable=True),
     sa.Column('to_village_id', sa.Integer(), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['from_village_id'], ['villages.id'], name=op.f('fk_residence_events_from_village_id_villages')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_residence_events_recorded_by_id_users')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_residence_events_resident_id_residents')),
@@ -257,11 +258,11 @@ def upgrade():
     sa.Column('mode', sa.String(length=10), nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('device_created_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('device_created_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('deleted_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_service_records_device_id_devices')),
     sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_service_records_doctor_id_users')),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_service_records_household_id_households')),

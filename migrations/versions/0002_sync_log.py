@@ -5,10 +5,11 @@ Revises: 0001
 Create Date: 2026-11-23 11:13:49.655823
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -42,7 +43,7 @@ def upgrade():
     sa.Column('base_version', sa.Integer(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('committed_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('committed_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sync_changes_device_id_devices')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sync_changes_user_id_users')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_sync_changes_village_id_villages')),
@@ -65,8 +66,8 @@ def upgrade():
     sa.Column('device_id', sa.Uuid(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('village_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('reviewed_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('resolution', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sync_conflicts_device_id_devices')),
@@ -84,7 +85,7 @@ def upgrade():
     sa.Column('device_id', sa.Uuid(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('result', sa.Text(), nullable=False),
-    sa.Column('received_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sync_receipts_device_id_devices')),
     sa.PrimaryKeyConstraint('op_id', name=op.f('pk_sync_receipts'))
     )

@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-23 11:15:56.423528
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -37,7 +37,7 @@ def upgrade():
     sa.Column('indicator', sa.String(length=60), nullable=False),
     sa.Column('numerator', sa.Integer(), nullable=False),
     sa.Column('denominator', sa.Integer(), nullable=True),
-    sa.Column('computed_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_metric_rollups_township_id_townships')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_metric_rollups')),
     sa.UniqueConstraint('township_id', 'period', 'scope', 'scope_id', 'indicator', name='uq_metric_rollups_key')
@@ -46,9 +46,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('township_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=10), nullable=False),
-    sa.Column('as_of', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('computed_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('frozen_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('as_of', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('frozen_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('frozen_by_id', sa.Integer(), nullable=True),
     sa.Column('late_records', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['frozen_by_id'], ['users.id'], name=op.f('fk_metric_periods_frozen_by_id_users')),
@@ -65,9 +65,9 @@ def upgrade():
     sa.Column('resident_id', sa.Uuid(), nullable=True),
     sa.Column('record_id', sa.Uuid(), nullable=True),
     sa.Column('service_date', sa.Date(), nullable=True),
-    sa.Column('record_created_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('record_created_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('detail', sa.String(length=200), nullable=True),
-    sa.Column('found_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('found_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_quality_flags_doctor_id_users')),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_quality_flags_township_id_townships')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_quality_flags_village_id_villages')),
@@ -80,7 +80,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('township_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=10), nullable=False),
-    sa.Column('drawn_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('drawn_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('drawn_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['drawn_by_id'], ['users.id'], name=op.f('fk_verification_samples_drawn_by_id_users')),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_verification_samples_township_id_townships')),
@@ -95,7 +95,7 @@ def upgrade():
     sa.Column('last_visit_on', sa.Date(), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('reason', sa.String(length=20), nullable=False),
-    sa.Column('computed_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_overdue_patients_resident_id_residents')),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_overdue_patients_township_id_townships')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_overdue_patients_village_id_villages')),
@@ -114,7 +114,7 @@ def upgrade():
     sa.Column('outcome', sa.String(length=12), nullable=True),
     sa.Column('note', sa.String(length=200), nullable=True),
     sa.Column('called_by_id', sa.Integer(), nullable=True),
-    sa.Column('called_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('called_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['called_by_id'], ['users.id'], name=op.f('fk_verification_calls_called_by_id_users')),
     sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_verification_calls_doctor_id_users')),
     sa.ForeignKeyConstraint(['record_id'], ['service_records.id'], name=op.f('fk_verification_calls_record_id_service_records')),

@@ -5,10 +5,10 @@ Revises: 0003
 Create Date: 2026-11-23 11:36:56.334946
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0004'
@@ -27,12 +27,12 @@ def upgrade():
     sa.Column('township_id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Uuid(), nullable=True),
     sa.Column('batch', sa.String(length=32), nullable=True),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('issued_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
     sa.Column('issued_device_id', sa.Uuid(), nullable=True),
-    sa.Column('revoked_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by_id', sa.Integer(), nullable=True),
     sa.Column('revoke_reason', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_resident_cards_created_by_id_users')),

@@ -5,10 +5,10 @@ Revises: 0004
 Create Date: 2026-11-23 12:25:20.953576
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0005'

@@ -5,10 +5,10 @@ Revises: 0005
 Create Date: 2026-11-23 12:48:03.005966
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -22,7 +22,7 @@ def upgrade():
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
-    sa.Column('at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
     )
     with op.batch_alter_table('login_failures', schema=None) as batch_op:

@@ -5,10 +5,11 @@ Revises: 0006
 Create Date: 2026-11-23 13:41:35.585073
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0007'
@@ -23,7 +24,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('township_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),
     sa.Column('action', sa.String(length=20), nullable=False),
     sa.Column('before', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
@@ -46,8 +47,8 @@ def upgrade():
     sa.Column('record_version', sa.Integer(), nullable=True),
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('dismissed_by_id', sa.Integer(), nullable=False),
-    sa.Column('dismissed_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('withdrawn_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dismissed_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('withdrawn_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['dismissed_by_id'], ['users.id'], name=op.f('fk_quality_dismissals_dismissed_by_id_users')),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_quality_dismissals_township_id_townships')),

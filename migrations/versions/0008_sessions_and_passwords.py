@@ -5,10 +5,10 @@ Revises: 0007
 Create Date: 2026-12-03 16:40:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import core.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0008'
@@ -22,9 +22,9 @@ def upgrade():
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('stamp', sa.String(length=64), nullable=False),
-    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_reason', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_user_sessions'))

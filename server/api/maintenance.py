@@ -34,7 +34,7 @@ def purge():
     data = PurgeSchema().load(request.get_json(silent=False))
     purged = purge_tombstones(db.session, horizon_days=data["horizon_days"])
     db.session.commit()
-    from server.models import SyncCounter
+    from core.models import SyncCounter
 
     horizon = db.session.scalar(db.select(SyncCounter.purged_through))
     return jsonify({"purged": purged, "purged_through": horizon or 0})

@@ -5,15 +5,15 @@ import uuid
 
 from flask import Blueprint, g, jsonify, request
 
+from core.models import Village
+from core.serialize import resident_dict, row_dict
 from server.api.common import json_body, load, paging
 from server.auth.current import login_required
 from server.extensions import db
-from server.models import Village
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Int, Str
 from server.schemas.people import HouseholdSchema, ResidentSchema
 from server.services import people, scope
-from server.services.serialize import resident_dict, row_dict
 
 bp = Blueprint("people", __name__, url_prefix="/api")
 

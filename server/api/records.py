@@ -5,12 +5,12 @@ import uuid
 
 from flask import Blueprint, g, jsonify, request
 
+from core.serialize import jsonable, row_dict
 from server.api.common import json_body, paging
 from server.auth.current import login_required
 from server.extensions import db
 from server.schemas.records import load_record
 from server.services import records
-from server.services.serialize import jsonable, row_dict
 
 bp = Blueprint("records", __name__, url_prefix="/api")
 

@@ -7,10 +7,10 @@ from contextlib import contextmanager
 
 from flask import Blueprint, Response, g, request
 
-from server import jsontext
+from core import jsontext
+from core.clock import now_utc
 from server.api.common import load
 from server.auth.current import login_required, staff_required
-from server.clock import now_utc
 from server.extensions import db
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Bool, Str

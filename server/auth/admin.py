@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from core.models import ROLES, Device, User
 from server.auth.current import admin_required
 from server.extensions import db
-from server.models import ROLES, Device, User
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Bool, Str
 from server.services import accounts, scope

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from flask import g, request
 
+from core.clock import now_utc
+from core.models import ROLE_ADMIN, ROLE_STAFF, Device
 from server.auth import sessions
-from server.clock import now_utc
 from server.extensions import db
-from server.models import ROLE_ADMIN, ROLE_STAFF, Device
 from server.problems import ApiError
 
 

@@ -23,10 +23,10 @@ import hmac
 
 from flask import current_app, request
 
+from core.clock import now_utc
+from core.models import User
 from server.auth import lockout
-from server.clock import now_utc
 from server.extensions import db
-from server.models import User
 from server.problems import ApiError
 
 

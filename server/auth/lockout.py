@@ -26,8 +26,8 @@ import secrets
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.models import LoginFailure
 from server.auth.passwords import hash_password, verify_password
-from server.models import LoginFailure
 
 
 def name_key(secret_key: str, username: str) -> str:

@@ -18,9 +18,9 @@ import secrets
 
 from flask import current_app, session
 
-from server.clock import now_utc
+from core.clock import now_utc
+from core.models import User, UserSession
 from server.extensions import db
-from server.models import User, UserSession
 
 # A session is looked at on every request; its last use is written at most this often.
 _TOUCH_SECONDS = 60

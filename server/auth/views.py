@@ -5,10 +5,10 @@ import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 
+from core.models import Device, User
 from server.auth import guard, sessions
 from server.auth.current import admin_required, hash_token, new_token, session_required
 from server.extensions import db
-from server.models import Device, User
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Str
 from server.services import accounts, scope

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import changelog
+from core.clock import now_utc
+from core.models import Household, Resident, ResidentCard, User, Village
 from server.cards import codes
-from server.clock import now_utc
-from server.models import Household, Resident, ResidentCard, User, Village
 from server.problems import ApiError
 from server.services import people, scope
-from sync import changelog
 
 MAX_BATCH = 500
 

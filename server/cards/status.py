@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import Household, Resident, ResidentCard, Village
+from core.models import Household, Resident, ResidentCard, Village
 
 CST = dt.timezone(dt.timedelta(hours=8))  # issue days are China's calendar days
 PAGE_SIZE = 100  # residents on one page of a village's list (each row carries its forms)

@@ -9,17 +9,17 @@ import uuid
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from core.models import ResidentCard, Township, Village
+from core.models.cards import REVOKE_REASONS
+from core.serialize import jsonable
 from server.api.common import load
 from server.auth.current import login_required, staff_required
 from server.cards import render, service
 from server.extensions import db
-from server.models import ResidentCard, Township, Village
-from server.models.cards import REVOKE_REASONS
 from server.numbers import form_id
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Choice, Int, Str
 from server.services import audit, people
-from server.services.serialize import jsonable
 
 bp = Blueprint("cards", __name__, url_prefix="/api")
 

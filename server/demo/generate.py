@@ -17,17 +17,7 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.auth.passwords import hash_password
-from server.demo import vocab
-from server.demo.anomalies import plant_anomalies
-from server.demo.chronic import generate_followups
-from server.demo.common import CST, DemoContext, Doctor, VillageInfo, bulk_insert
-from server.demo.elderly import generate_elderly_checks
-from server.demo.outreach import generate_education, generate_household_visits
-from server.demo.population import Population, populate
-from server.demo.registry import apply_life_events
-from server.demo.vaccination import generate_vaccination_checks
-from server.models import (
+from core.models import (
     RECORD_CLASSES,
     ROLE_DOCTOR,
     County,
@@ -44,6 +34,16 @@ from server.models import (
     Village,
     VillageClinic,
 )
+from server.auth.passwords import hash_password
+from server.demo import vocab
+from server.demo.anomalies import plant_anomalies
+from server.demo.chronic import generate_followups
+from server.demo.common import CST, DemoContext, Doctor, VillageInfo, bulk_insert
+from server.demo.elderly import generate_elderly_checks
+from server.demo.outreach import generate_education, generate_household_visits
+from server.demo.population import Population, populate
+from server.demo.registry import apply_life_events
+from server.demo.vaccination import generate_vaccination_checks
 
 DEFAULT_TODAY = dt.date(2026, 11, 23)  # fixed, so the demo is the same whenever it is built
 DEMO_PASSWORD = "demo1234"  # every demo login; this is a demo, not a deployment

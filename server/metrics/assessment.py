@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
+from core.clock import now_utc
+from core.models import ROLE_DOCTOR, AssessmentRule, MetricPeriod, MetricRollup, User
 from server.metrics import dismissals
 from server.metrics.definitions import DEFAULT_RULES, WORK_KINDS, parse_period
 from server.metrics.verification import denied_by_doctor
-from server.models import ROLE_DOCTOR, AssessmentRule, MetricPeriod, MetricRollup, User
 
 FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
 

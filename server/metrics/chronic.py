@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, case, func, literal, select
 
+from core.models import DiabetesFollowUp, ElderlyHealthCheck, HypertensionFollowUp
 from server.metrics.population import Windows, as_windows, patients, population, stored_by
 from server.metrics.units import SR, SRT, AnyWindow, flag, live, rows
-from server.models import DiabetesFollowUp, ElderlyHealthCheck, HypertensionFollowUp
 
 
 def _followups(ws: Windows, pts, stmt: Select) -> Select:

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from core.models import RECORD_CLASSES, EducationActivity, Household, Resident
 from server.metrics.chronic import bp_control, elderly_mgmt, glucose_control, standard
 from server.metrics.definitions import BY_KEY, PERIOD
 from server.metrics.doses import vacc_certificate, vacc_coverage, vacc_timely
@@ -43,7 +44,6 @@ from server.metrics.population import (
     village_doctor,
 )
 from server.metrics.units import ONE, SR, SRT, AnyWindow, flag, live, rows
-from server.models import RECORD_CLASSES, EducationActivity, Household, Resident
 
 
 def record_coverage(w: AnyWindow) -> Select:

@@ -15,8 +15,8 @@ from collections import defaultdict
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.models import QualityDismissal, QualityFlag, ServiceRecord, User
+from core.clock import now_utc
+from core.models import QualityDismissal, QualityFlag, ServiceRecord, User
 from server.problems import ApiError
 from server.services import audit
 

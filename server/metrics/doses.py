@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Integer, Select, String, and_, case, cast, exists, func, literal, select
 
+from core.models import VaccinationCheck, VaccineScheduleDose
 from server.metrics.population import as_windows, each_window, population, stored_by
 from server.metrics.units import SR, SRT, AnyWindow, flag, live, rows
-from server.models import VaccinationCheck, VaccineScheduleDose
 
 
 def _children(w: AnyWindow):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.models import MODES, AssessmentRule, Setting, Target, User
 from server.metrics.definitions import DEFAULT_RULES, SUPPORTED, settings_for
-from server.models import MODES, AssessmentRule, Setting, Target, User
 from server.services import audit
 
 

@@ -12,11 +12,8 @@ import datetime as dt
 from sqlalchemy import and_, case, delete, func, insert, literal, null, or_, select
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.metrics.definitions import parse_period, years_before
-from server.metrics.population import CST, live_records, make_window
-from server.metrics.sql import batch_settings
-from server.models import (
+from core.clock import now_utc
+from core.models import (
     DiabetesFollowUp,
     HypertensionFollowUp,
     OverduePatient,
@@ -24,6 +21,9 @@ from server.models import (
     ResidentCondition,
     ServiceRecord,
 )
+from server.metrics.definitions import parse_period, years_before
+from server.metrics.population import CST, live_records, make_window
+from server.metrics.sql import batch_settings
 
 SRT = ServiceRecord.__table__
 SR = SRT.c

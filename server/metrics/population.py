@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Date, Integer, Select, and_, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from server.metrics.definitions import Period, settings_for, years_before
-from server.metrics.sql import FAR_FUTURE, FAR_PAST, Dialect, months_inclusive
-from server.models import (
+from core.models import (
     ROLE_DOCTOR,
     Household,
     Resident,
@@ -32,7 +30,9 @@ from server.models import (
     Village,
     doctor_villages,
 )
-from server.models.base import UTCDateTime
+from core.models.base import UTCDateTime
+from server.metrics.definitions import Period, settings_for, years_before
+from server.metrics.sql import FAR_FUTURE, FAR_PAST, Dialect, months_inclusive
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

@@ -11,12 +11,8 @@ import datetime as dt
 from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from server.clock import now_utc
-from server.metrics import dismissals
-from server.metrics.definitions import parse_period, years_before
-from server.metrics.population import CST, Window, live_records, make_window, village_doctor
-from server.metrics.sql import batch_settings
-from server.models import (
+from core.clock import now_utc
+from core.models import (
     DiabetesFollowUp,
     ElderlyHealthCheck,
     Household,
@@ -26,6 +22,10 @@ from server.models import (
     Resident,
     ServiceRecord,
 )
+from server.metrics import dismissals
+from server.metrics.definitions import parse_period, years_before
+from server.metrics.population import CST, Window, live_records, make_window, village_doctor
+from server.metrics.sql import batch_settings
 
 SRT = ServiceRecord.__table__
 SR = SRT.c

@@ -11,20 +11,8 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from server.clock import now_utc
-from server.metrics import dismissals
-from server.metrics.compute import BUILDERS
-from server.metrics.definitions import (
-    BY_KEY,
-    INDICATORS,
-    PERIOD,
-    Period,
-    parse_period,
-    target_of,
-    targets_for,
-)
-from server.metrics.population import CST, make_window
-from server.models import (
+from core.clock import now_utc
+from core.models import (
     ROLE_DOCTOR,
     MetricPeriod,
     MetricRollup,
@@ -37,6 +25,18 @@ from server.models import (
     User,
     Village,
 )
+from server.metrics import dismissals
+from server.metrics.compute import BUILDERS
+from server.metrics.definitions import (
+    BY_KEY,
+    INDICATORS,
+    PERIOD,
+    Period,
+    parse_period,
+    target_of,
+    targets_for,
+)
+from server.metrics.population import CST, make_window
 
 PER_CLINIC = ("edu_lectures", "edu_boards")  # targets are per village clinic
 
@@ -271,7 +271,7 @@ def verification_calls(session: Session, sample_ids: list[int]) -> dict[int, lis
     """{sample_id: calls with the resident's name and phone and the service called about}.
 
     The phone is shown in full: staff must dial it (the one list that needs it)."""
-    from server.models import ServiceRecord, VerificationCall
+    from core.models import ServiceRecord, VerificationCall
 
     c, r, sr = VerificationCall, Resident, ServiceRecord.__table__.c
     rows = session.execute(

@@ -15,7 +15,15 @@ from contextlib import ExitStack
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
+from core.clock import now_utc
+from core.models import (
+    RECORD_CLASSES,
+    MetricPeriod,
+    MetricRollup,
+    QualityFlag,
+    ServiceRecord,
+    Township,
+)
 from server.metrics import compute, parallel, vaccines
 from server.metrics.definitions import PERIOD, SUPPORTED, Period, parse_period, periods_of_year
 from server.metrics.population import (
@@ -27,14 +35,6 @@ from server.metrics.population import (
     materialized,
 )
 from server.metrics.sql import batch_settings
-from server.models import (
-    RECORD_CLASSES,
-    MetricPeriod,
-    MetricRollup,
-    QualityFlag,
-    ServiceRecord,
-    Township,
-)
 
 # Windows from which a batch builds its population as temporary tables: for the two or
 # three windows of a nightly run, building them costs more than rebuilding the CTEs.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Integer, Select, case, cast, literal, null, select
 
+from core.models import ServiceRecord
 from server.metrics.population import Window, Windows, live_records
-from server.models import ServiceRecord
 
 SRT = ServiceRecord.__table__
 SR = SRT.c

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
+from core.clock import now_utc
+from core.models import Resident, ServiceRecord, VaccinationCheck, VaccineScheduleDose, Village
 from server.metrics import read
 from server.metrics.definitions import parse_period, target_of, targets_for, years_before
 from server.metrics.population import Window, live_records, make_window, population
 from server.metrics.sql import months_of_age
-from server.models import Resident, ServiceRecord, VaccinationCheck, VaccineScheduleDose, Village
 
 PREFIX = "vacc:"
 NEAR = 0.05  # within 5 points below the target: shown amber, not red

@@ -9,11 +9,11 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
+from core.clock import now_utc
+from core.models import Resident, ServiceRecord, VerificationCall, VerificationSample
+from core.models.metrics import OUTCOMES
 from server.metrics.definitions import parse_period
 from server.metrics.population import live_records, make_window
-from server.models import Resident, ServiceRecord, VerificationCall, VerificationSample
-from server.models.metrics import OUTCOMES
 from server.problems import ApiError
 
 SRT = ServiceRecord.__table__

@@ -12,8 +12,8 @@ import unicodedata
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from server.clock import today_local
-from server.jsontext import has_surrogate
+from core.clock import today_local
+from core.jsontext import has_surrogate
 
 
 class ApiSchema(Schema):

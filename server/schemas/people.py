@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validates, validates_schema
 
+from core.models.people import CONDITIONS, RESIDENCE_TYPES, RESIDENT_STATUSES, SEXES
 from server.cards.codes import QR_LENGTH, is_qr_code
-from server.models.people import CONDITIONS, RESIDENCE_TYPES, RESIDENT_STATUSES, SEXES
 from server.schemas.base import (
     ApiSchema,
     Bool,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validates_schema
 
-from server.models.records import MODES
+from core.models.records import MODES
 from server.schemas.base import (
     ApiSchema,
     Bool,

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from core.clock import now_utc
+from core.models import ROLES, Device, Township, User
 from server.auth import lockout
 from server.auth.passwords import hash_password, verify_password
-from server.clock import now_utc
-from server.models import ROLES, Device, Township, User
 from server.problems import ApiError
 from server.services import audit
 

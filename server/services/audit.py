@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Device, SyncChange, User
+from core.models import Device, SyncChange, User
 from server.problems import ApiError
 from server.services import scope
 
@@ -54,7 +54,7 @@ def record_change(session: Session, user: User, subject: str, action: str,
     """Log one change township staff made outside the sync log (settings, targets, reviews
     of quality flags): who, when, what, the value before and after. Added to the session;
     the caller's commit stores it with the change itself, or neither."""
-    from server.models import AdminChange
+    from core.models import AdminChange
 
     session.add(AdminChange(township_id=user.township_id, user_id=user.id, subject=subject,
                             action=action, before=_doc(before), after=_doc(after),
@@ -71,7 +71,7 @@ def _doc(value: Any) -> dict | None:
 def admin_changes(session: Session, township_id: int, prefix: str = "",
                   limit: int = 50) -> list[dict[str, Any]]:
     """The township's logged changes whose subject starts with `prefix`, newest first."""
-    from server.models import AdminChange
+    from core.models import AdminChange
 
     rows = session.execute(
         select(AdminChange, User.full_name).join(User, User.id == AdminChange.user_id)

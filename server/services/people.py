@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc, today_local
-from server.models import (
+from core import changelog
+from core.clock import now_utc, today_local
+from core.models import (
     ROLE_DOCTOR,
     Household,
     ResidenceEvent,
@@ -23,7 +24,6 @@ from server.models import (
 )
 from server.problems import ApiError
 from server.services import scope
-from sync import changelog
 
 
 def _field_error(status: int, code: str, field: str, field_code: str, message: str) -> ApiError:

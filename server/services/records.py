@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, with_polymorphic
 
-from server.models import (
+from core.bulk import bulk_insert
+from core.models import (
     RECORD_CLASSES,
     Device,
     Household,
@@ -19,7 +20,6 @@ from server.models import (
 )
 from server.problems import ApiError
 from server.services import scope
-from server.services.bulk import bulk_insert
 from server.services.people import get_resident
 
 
@@ -260,7 +260,7 @@ def publish_new_record(writer: Any, batch: Batch, row: dict[str, Any], **meta: A
 def create_record(session: Session, user: User, data: dict[str, Any],
                   device: Device | None = None) -> dict[str, Any]:
     """Store one new record (REST path) and publish it to the sync log; return its row."""
-    from sync.changelog import Writer  # sync imports services; import late to avoid a cycle
+    from core.changelog import Writer  # sync imports services; import late to avoid a cycle
 
     if session.get(ServiceRecord, data["id"]) is not None:
         raise ApiError(409, "conflict", {"id": [{"code": "already_exists",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import User, Village, doctor_villages
+from core.models import User, Village, doctor_villages
 from server.problems import ApiError
 
 

@@ -10,9 +10,9 @@ import uuid
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
+from core.models import ROLE_DOCTOR, Device, User
 from server.auth import guard, sessions
 from server.extensions import db
-from server.models import ROLE_DOCTOR, Device, User
 from server.problems import ApiError
 from server.services import accounts, audit
 from server.township.i18n import word

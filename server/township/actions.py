@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 
+from core.models import QualityFlag
 from server.extensions import db
 from server.metrics import dismissals, verification
 from server.metrics.definitions import parse_period
 from server.metrics.rollups import recompute_period
-from server.models import QualityFlag
 from server.numbers import whole
 from server.problems import ApiError
 from server.township.i18n import word

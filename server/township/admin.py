@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from server.clock import today_local
+from core.clock import today_local
+from core.models import Village
 from server.extensions import db
 from server.metrics import assessment, editing
 from server.metrics.definitions import SUPPORTED, settings_for, targets_for
-from server.models import Village
 from server.numbers import form_id, whole
 from server.services import audit
 from server.township.i18n import word

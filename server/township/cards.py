@@ -13,11 +13,11 @@ import uuid
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
+from core.models import Resident, Village
+from core.models.cards import REVOKE_REASONS
 from server.cards import service, status
 from server.cards.views import sheet_pdf
 from server.extensions import db
-from server.models import Resident, Village
-from server.models.cards import REVOKE_REASONS
 from server.numbers import form_id, whole
 from server.problems import ApiError
 from server.services import audit

@@ -10,10 +10,10 @@ import io
 
 from flask import Response, abort, g
 
+from core.models import Village
 from server.extensions import db
 from server.metrics import assessment, read
 from server.metrics.definitions import SUPPORTED
-from server.models import Village
 from server.township.i18n import indicator_name, word
 from server.township.web import bp, current_period
 

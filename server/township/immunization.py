@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
+from core.models import VaccineScheduleDose, Village
 from server.extensions import db
 from server.metrics import read, vaccines
-from server.models import VaccineScheduleDose, Village
 from server.numbers import form_id
 from server.township.exports import send
 from server.township.i18n import word

@@ -18,9 +18,9 @@ import uuid
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server.clock import today_local
+from core.clock import today_local
+from core.models import Household, ResidenceEvent, Resident, Village
 from server.extensions import db
-from server.models import Household, ResidenceEvent, Resident, Village
 from server.numbers import form_id
 from server.problems import ApiError
 from server.services import audit, people

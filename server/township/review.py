@@ -6,8 +6,8 @@ import uuid
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from core.models import Resident, User
 from server.extensions import db
-from server.models import Resident, User
 from server.problems import ApiError
 from server.services import audit
 from server.township.web import admin_only, bp

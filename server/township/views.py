@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
+from core.models import User, VerificationSample, Village
 from server.extensions import db
 from server.metrics import assessment, read
 from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period, settings_for
 from server.metrics.quality import CHECKS
-from server.models import User, VerificationSample, Village
 from server.numbers import form_id, whole
 from server.township.web import bp, current_period
 
@@ -138,7 +138,7 @@ def assessment_page():
 @bp.get("/periods")
 def periods():
     """Every computed period: when, as of when, frozen or open, late records."""
-    from server.models import MetricPeriod
+    from core.models import MetricPeriod
 
     rows = db.session.scalars(db.select(MetricPeriod)
                               .where(MetricPeriod.township_id == g.user.township_id)

@@ -23,16 +23,16 @@ from flask import (
     url_for,
 )
 
+from core.clock import today_local
+from core.models import ROLE_ADMIN, ROLE_STAFF
+from core.serialize import mask_national_id, mask_phone
 from server.auth import sessions
-from server.clock import today_local
 from server.extensions import db
 from server.metrics.definitions import BY_KEY
 from server.metrics.population import CST
 from server.metrics.read import today_periods
-from server.models import ROLE_ADMIN, ROLE_STAFF
 from server.problems import ApiError
 from server.services import accounts
-from server.services.serialize import mask_national_id, mask_phone
 from server.township import charts
 from server.township.i18n import LANGS, indicator_name, word
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from core.models import Resident, ServiceRecord, User, Village
 from server.extensions import db
-from server.models import Resident, ServiceRecord, User, Village
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 

@@ -5,9 +5,9 @@ import pytest
 from conftest import login
 from sqlalchemy import select
 
+from core.models import ResidentCard, SyncChange
 from server.cards import codes
 from server.extensions import db
-from server.models import ResidentCard, SyncChange
 
 
 def signed_in(app, username: str):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from conftest import PASSWORD
 
+from core.models import AdminChange
 from server.extensions import db
-from server.models import AdminChange
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from conftest import login
 from sqlalchemy import select
 
+from core.models import ResidentCard
 from server.extensions import db
-from server.models import ResidentCard
 
 
 @pytest.fixture

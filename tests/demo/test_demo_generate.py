@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.demo import DEFAULT_TODAY, generate_demo
-from server.models import (
+from core.models import (
     RECORD_CLASSES,
     Base,
     Household,
@@ -26,6 +25,7 @@ from server.models import (
     VillageClinic,
     doctor_villages,
 )
+from server.demo import DEFAULT_TODAY, generate_demo
 
 FAST_HASH = "pbkdf2:sha256:1000"
 SEED = 7  # not the default seed, so the tests do not depend on one lucky draw
@@ -266,10 +266,10 @@ def test_demo_data_passes_the_servers_own_validation(session):
     from marshmallow import ValidationError
     from sqlalchemy.orm import with_polymorphic
 
-    from server.models import Household, Resident, ServiceRecord
+    from core.models import Household, Resident, ServiceRecord
+    from core.serialize import jsonable, resident_dict, row_dict
     from server.schemas.people import HouseholdSchema, ResidentSchema
     from server.schemas.records import load_record
-    from server.services.serialize import jsonable, resident_dict, row_dict
 
     def body(row: dict, fields) -> dict:
         return {k: jsonable(v) for k, v in row.items() if k in fields and v is not None}

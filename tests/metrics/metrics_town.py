@@ -31,8 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from server.extensions import db
-from server.models import (
+from core.models import (
     DiabetesFollowUp,
     EducationActivity,
     ElderlyHealthCheck,
@@ -43,6 +42,7 @@ from server.models import (
     VaccinationCheck,
     VaccineScheduleDose,
 )
+from server.extensions import db
 
 UTC = dt.UTC
 LATE_STORED = dt.datetime(2026, 2, 1, 3, 0, tzinfo=UTC)

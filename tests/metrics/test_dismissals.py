@@ -9,15 +9,15 @@ import pytest
 from metrics_town import AFTER_CLOSE, AFTER_LATE
 from sqlalchemy import select
 
-from server.metrics import assessment, dismissals, quality, read
-from server.metrics.rollups import recompute_period
-from server.models import (
+from core.models import (
     AdminChange,
     HypertensionFollowUp,
     QualityFlag,
     Resident,
     User,
 )
+from server.metrics import assessment, dismissals, quality, read
+from server.metrics.rollups import recompute_period
 from server.problems import ApiError
 
 

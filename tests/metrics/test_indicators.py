@@ -13,12 +13,12 @@ import pytest
 from metrics_town import AFTER_CLOSE, AFTER_LATE
 from sqlalchemy import select
 
+from core.models import MetricPeriod, MetricRollup, Setting
 from server.extensions import db
 from server.metrics import compute
 from server.metrics.definitions import parse_period
 from server.metrics.population import make_window
 from server.metrics.rollups import recompute_period, recompute_township
-from server.models import MetricPeriod, MetricRollup, Setting
 
 # indicator: (township, village 1, village 2) as (numerator, denominator)
 YEAR_2025 = {
@@ -125,11 +125,15 @@ def test_closed_year_does_not_move_when_a_late_record_arrives(ctx, town, built):
     assert (sum(r[2] for r in live), sum(r[3] for r in live)) == (4, 5)
 
 
-def test_official_population_replaces_the_register_in_coverage(ctx, town, built):
+def test_official_population_is_a_second_denominator_beside_the_register(ctx, town, built):
+    """Issue 18.1: the statistics office's 常住人口 is shown beside the register's
+    denominator, each labelled with its source (`:stat`), never in its place."""
     ctx.add(Setting(township_id=town["township_a"], key="permanent_population",
                     value={str(town["village_1"]): 8, str(town["village_2"]): 12}))
     ctx.commit()
     recompute_period(ctx, town["township_a"], "2025", now=AFTER_CLOSE)
     got = rollups(town, "2025")
-    assert got[("township", town["township_a"], "record_coverage")] == (9, 20)
-    assert got[("village", town["village_1"], "record_coverage")] == (5, 8)
+    assert got[("township", town["township_a"], "record_coverage")] == (9, 10)
+    assert got[("village", town["village_1"], "record_coverage")] == (5, 5)
+    assert got[("township", town["township_a"], "record_coverage:stat")] == (9, 20)
+    assert got[("village", town["village_1"], "record_coverage:stat")] == (5, 8)

@@ -18,10 +18,10 @@ import pytest
 from metrics_town import AFTER_LATE
 from sqlalchemy import select
 
+from core.models import MetricPeriod, Township
 from server.demo import generate_demo
 from server.metrics import compute, rollups
 from server.metrics.population import Windows
-from server.models import MetricPeriod, Township
 
 FAST_HASH = "pbkdf2:sha256:1000"
 

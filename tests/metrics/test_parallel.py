@@ -14,9 +14,9 @@ import pytest
 from metrics_town import AFTER_LATE
 from sqlalchemy import func, or_, select
 
+from core.models import MetricPeriod, MetricRollup, QualityFlag, Township
 from server.extensions import db
 from server.metrics import parallel
-from server.models import MetricPeriod, MetricRollup, QualityFlag, Township
 from server.township.jobs import refresh_township
 
 

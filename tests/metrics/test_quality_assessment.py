@@ -9,15 +9,15 @@ import pytest
 from metrics_town import AFTER_CLOSE, AFTER_LATE
 from sqlalchemy import select
 
-from server.metrics import assessment, overdue, quality, verification
-from server.metrics.rollups import recompute_period
-from server.models import (
+from core.models import (
     DiabetesFollowUp,
     HypertensionFollowUp,
     OverduePatient,
     QualityFlag,
     ResidentCondition,
 )
+from server.metrics import assessment, overdue, quality, verification
+from server.metrics.rollups import recompute_period
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ import pytest
 from metrics_town import AFTER_CLOSE
 from sqlalchemy import select
 
+from core.models import MetricRollup, VaccinationCheck
 from server.metrics import vaccines
 from server.metrics.definitions import parse_period
 from server.metrics.population import make_window
 from server.metrics.rollups import recompute_period
-from server.models import MetricRollup, VaccinationCheck
 
 
 @pytest.fixture

@@ -24,10 +24,8 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from server import create_app
-from server.auth.passwords import hash_password
-from server.extensions import db
-from server.models import (
+from core.changelog import backfill
+from core.models import (
     RECORD_CLASSES,
     ROLE_DOCTOR,
     County,
@@ -39,8 +37,10 @@ from server.models import (
     Village,
     VillageClinic,
 )
+from server import create_app
+from server.auth.passwords import hash_password
+from server.extensions import db
 from server.validation.idcard import check_char
-from sync.changelog import backfill
 from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓"

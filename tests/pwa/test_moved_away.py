@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
+from core.changelog import backfill
+from core.models import Resident
 from server.extensions import db
-from server.models import Resident
-from sync.changelog import backfill
 from tests.conftest import login
 from tests.pwa.helpers import first_login, poll
 from tests.pwa.test_resident_edit import VIEWPORT, open_profile, screenshots

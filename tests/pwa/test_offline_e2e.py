@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.models import Household, Resident, ServiceRecord
 from server.extensions import db
-from server.models import Household, Resident, ServiceRecord
 from tests.pwa.helpers import first_login, save, unlock, unsynced, wait_all_synced
 
 pytestmark = pytest.mark.browser

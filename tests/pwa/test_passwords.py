@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from core.models import Township
 from server.extensions import db
-from server.models import Township
 from tests.conftest import PASSWORD, login
 from tests.pwa.conftest import PIN
 from tests.pwa.helpers import first_login
@@ -175,7 +175,7 @@ def test_password_changed_elsewhere_then_on_the_phone_asks_for_the_pin(app, town
     """The person changed the password on the township pages, so the phone's box is under
     an older one: after the change on the phone, the PIN opens the other box and the
     newest password then recovers a forgotten PIN offline."""
-    from server.models import User
+    from core.models import User
     from server.services import accounts
 
     with phone() as page:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.models import ResidentCard
 from server.cards import render
 from server.extensions import db
-from server.models import ResidentCard
 from tests.conftest import login
 from tests.pwa.helpers import first_login, poll, unlock
 

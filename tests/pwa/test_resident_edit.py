@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from core.changelog import backfill
+from core.models import Household, Resident
 from server.extensions import db
-from server.models import Household, Resident
-from sync.changelog import backfill
 from tests.conftest import login
 from tests.pwa.helpers import first_login, save, unlock, unsynced, wait_all_synced
 

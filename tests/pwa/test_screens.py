@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from server.clock import now_utc, today_local
+from core.changelog import backfill
+from core.clock import now_utc, today_local
+from core.models import RECORD_CLASSES, Resident, ResidentCondition
 from server.extensions import db
-from server.models import RECORD_CLASSES, Resident, ResidentCondition
-from sync.changelog import backfill
 from tests.pwa.helpers import unlock
 
 pytestmark = pytest.mark.browser

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.models import ServiceRecord
 from server.extensions import db
-from server.models import ServiceRecord
 from tests.pwa.helpers import first_login, poll, save, unlock, unsynced, wait_all_synced
 
 pytestmark = pytest.mark.browser

@@ -24,7 +24,7 @@ _MAKE_ACCOUNTS = f"""
 from server import create_app
 from server.auth.passwords import hash_password
 from server.extensions import db
-from server.models import County, Township, User, Village, ROLE_ADMIN, ROLE_DOCTOR, ROLE_STAFF
+from core.models import County, Township, User, Village, ROLE_ADMIN, ROLE_DOCTOR, ROLE_STAFF
 app = create_app()
 with app.app_context():
     county = County(code="511921", name="测试县")

@@ -5,8 +5,8 @@ import pytest
 from conftest import login, new_id
 from sqlalchemy import func, select
 
+from core.models import Resident
 from server.extensions import db
-from server.models import Resident
 from server.validation.idcard import check_char
 
 
@@ -143,7 +143,7 @@ def test_edit_is_validated_as_a_whole_record(app, client, town):
 
 
 def test_moving_out_and_dying_keep_dated_events(app, client, town):
-    from server.models import ResidenceEvent
+    from core.models import ResidenceEvent
 
     login(client, "doctor_a")
     url = f"/api/residents/{town['resident_1']}"

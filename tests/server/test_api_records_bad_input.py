@@ -6,8 +6,8 @@ from conftest import login
 from records_factory import KINDS, valid_record
 from sqlalchemy import func, select
 
+from core.models import ServiceRecord
 from server.extensions import db
-from server.models import ServiceRecord
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 

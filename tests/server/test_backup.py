@@ -6,9 +6,9 @@ from conftest import clean_tables
 from records_factory import KINDS, valid_record
 from sqlalchemy import func, select
 
+from core.models import Base, ServiceRecord, SyncChange
 from server import backup
 from server.extensions import db
-from server.models import Base, ServiceRecord, SyncChange
 
 
 def _snapshot(app) -> dict:

@@ -17,9 +17,9 @@ from conftest import PASSWORD
 from records_factory import valid_record
 from sqlalchemy import func, select
 
+from core.models import Device, Household, Resident, ServiceRecord
 from server.auth.current import hash_token, new_token
 from server.extensions import db
-from server.models import Device, Household, Resident, ServiceRecord
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 JSON = {"Content-Type": "application/json", "X-Requested-With": "cunyi"}

@@ -1,4 +1,4 @@
-"""Bulk row conversion (server/services/bulk.py): the quick processors write exactly
+"""Bulk row conversion (core/bulk.py): the quick processors write exactly
 what SQLAlchemy's own bind processors write."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Date, DateTime
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.models.base import UTCDateTime
-from server.services.bulk import quick_processor
+from core.bulk import quick_processor
+from core.models.base import UTCDateTime
 
 SQLITE = sqlite.dialect()
 OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(

@@ -10,9 +10,9 @@ import pytest
 from conftest import PASSWORD, login
 from flask.testing import FlaskClient
 
+from core.models import Device, Household
 from server.auth.current import hash_token, new_token
 from server.extensions import db
-from server.models import Device, Household
 
 
 def cross_site(app) -> FlaskClient:

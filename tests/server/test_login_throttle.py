@@ -14,10 +14,10 @@ import urllib.request
 import pytest
 from conftest import PASSWORD
 
+from core.models import ROLE_DOCTOR, User
 from server.auth.passwords import DEFAULT_METHOD, hash_password
 from server.config import Config
 from server.extensions import db
-from server.models import ROLE_DOCTOR, User
 
 BURST = 16
 

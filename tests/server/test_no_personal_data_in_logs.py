@@ -15,9 +15,9 @@ import uuid
 import pytest
 from records_factory import record_body
 
+from core.models import Device
 from server.auth.current import hash_token, new_token
 from server.extensions import db
-from server.models import Device
 from server.services import people
 
 NAME, PHONE, NATIONAL_ID = "司马秋菊", "13912345678", "511921196203142420"

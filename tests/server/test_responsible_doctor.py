@@ -8,8 +8,8 @@ import uuid
 import pytest
 from conftest import PASSWORD, login
 
+from core.models import Household, User
 from server.extensions import db
-from server.models import Household, User
 
 
 def _enrol(app, username: str) -> str:

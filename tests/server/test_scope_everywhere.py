@@ -4,9 +4,9 @@ from __future__ import annotations
 from conftest import FAST_HASH, PASSWORD, login
 from records_factory import valid_record
 
+from core.models import ROLE_ADMIN, User
 from server.auth.passwords import hash_password
 from server.extensions import db
-from server.models import ROLE_ADMIN, User
 
 
 def _admin_b(app, town) -> None:

@@ -93,7 +93,7 @@ def test_every_account_has_its_own_salt_on_the_started_instance(instance):
     out = subprocess.run(
         [str(VENV / "python"), "-c",
          "from server import create_app\nfrom server.extensions import db\n"
-         "from server.models import User\napp = create_app()\nwith app.app_context():\n"
+         "from core.models import User\napp = create_app()\nwith app.app_context():\n"
          "    print('\\n'.join(u.password_hash for u in db.session.scalars(db.select(User))))"],
         env=instance.env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
     assert len(out) == 3 and len(set(out)) == 3 and all(h.startswith("scrypt:") for h in out)

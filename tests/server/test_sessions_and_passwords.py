@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from conftest import PASSWORD, login
 
+from core.models import User
 from server.auth import sessions
 from server.extensions import db
-from server.models import User
 
 NEW_PASSWORD = "Longer-pass-2026"
 
@@ -197,7 +197,7 @@ def test_enrolment_needs_the_password_again(app, town, body, status):
     r = browser.post("/api/devices", json=body)
     assert r.status_code == status and "token" not in (r.get_json() or {})
     with app.app_context():
-        from server.models import Device
+        from core.models import Device
 
         assert db.session.scalar(db.select(db.func.count(Device.id))) == 0
 
@@ -292,7 +292,7 @@ def test_only_a_demo_instance_says_so_on_its_login_page(app, town):
     assert "演示系统" not in c.get("/township/login").get_data(as_text=True)
     assert c.get("/api/auth/instance").get_json() == {"demo": False}
     with app.app_context():
-        from server.models import Township
+        from core.models import Township
 
         db.session.get(Township, town["township_a"]).is_demo = True
         db.session.commit()

@@ -34,7 +34,7 @@ from conftest import build_town
 from server import create_app
 from server.auth.current import hash_token, new_token
 from server.extensions import db
-from server.models import Device
+from core.models import Device
 app = create_app()
 with app.app_context():
     upgrade()

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from tombstones import age_tombstones, author, live_records, recording
 
 import sync.client
+from core.models import SyncChange, SyncCounter
 from server.extensions import db
-from server.models import SyncChange, SyncCounter
 
 ROOT = Path(__file__).resolve().parents[2]
 PURGE_TRIGGER = "cron[day_of_week='sun', hour='3', minute='30']"

@@ -9,8 +9,8 @@ import uuid
 from conftest import PASSWORD, login
 from sqlalchemy import func, select
 
+from core.models import SyncChange, SyncConflict, SyncReceipt
 from server.extensions import db
-from server.models import SyncChange, SyncConflict, SyncReceipt
 
 _counter = itertools.count(1)
 

@@ -15,9 +15,9 @@ import pytest
 from records_factory import record_body
 from sqlalchemy import func, select
 
+from core.models import Device, Household, Resident, ServiceRecord
 from server.auth.current import hash_token, new_token
 from server.extensions import db
-from server.models import Device, Household, Resident, ServiceRecord
 
 BAD = "\ud800"
 

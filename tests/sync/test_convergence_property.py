@@ -19,8 +19,8 @@ from records_factory import valid_record
 from sqlalchemy import func, select
 from transport import FlaskTransport
 
+from core.models import Household, Resident, ServiceRecord, SyncChange, SyncConflict, SyncReceipt
 from server.extensions import db
-from server.models import Household, Resident, ServiceRecord, SyncChange, SyncConflict, SyncReceipt
 from sync.client import SyncClient, SyncError
 from sync.maintenance import purge_tombstones
 

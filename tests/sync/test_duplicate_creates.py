@@ -9,8 +9,8 @@ from device_push import enrol, op, push
 from records_factory import record_body
 from sqlalchemy import func, select
 
+from core.models import Household, Resident, ServiceRecord
 from server.extensions import db
-from server.models import Household, Resident, ServiceRecord
 
 
 def _count(app, model, entity_id) -> int:

@@ -9,8 +9,8 @@ from conftest import PASSWORD
 from records_factory import record_body
 from sqlalchemy import func, select
 
+from core.models import ServiceRecord, SyncChange
 from server.extensions import db
-from server.models import ServiceRecord, SyncChange
 from sync.client import DeviceRevoked, SyncError
 
 
@@ -197,7 +197,7 @@ def test_bulk_inserted_records_read_back_exactly(app, town, phone):
     assert got["notes"] is None and got["device_id"] == a.device_id
     assert got["device_created_at"].endswith("Z") and got["created_at"].endswith("Z")
     with app.app_context():
-        from server.models import HypertensionFollowUp
+        from core.models import HypertensionFollowUp
 
         stored = db.session.scalars(select(HypertensionFollowUp)).one()
         assert stored.evidence == {"photo": "p1", "gps_ok": True}

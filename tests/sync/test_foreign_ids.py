@@ -13,8 +13,8 @@ from conftest import login
 from device_push import enrol, op, push, without_ids
 from records_factory import record_body
 
+from core.models import Household, Resident, ServiceRecord
 from server.extensions import db
-from server.models import Household, Resident, ServiceRecord
 
 
 def _codes(result: dict, field: str) -> list[str]:

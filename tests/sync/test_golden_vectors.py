@@ -16,10 +16,8 @@ import uuid
 from conftest import FAST_HASH, PASSWORD
 from sqlalchemy import text
 
-from server.auth.current import hash_token
-from server.auth.passwords import hash_password
-from server.extensions import db
-from server.models import (
+from core import changelog
+from core.models import (
     ROLE_DOCTOR,
     ROLE_STAFF,
     County,
@@ -31,7 +29,9 @@ from server.models import (
     Village,
     VillageClinic,
 )
-from sync import changelog
+from server.auth.current import hash_token
+from server.auth.passwords import hash_password
+from server.extensions import db
 from sync.client import SyncClient
 
 VECTORS = pathlib.Path(__file__).resolve().parents[2] / "sync" / "vectors" / "v1.json"

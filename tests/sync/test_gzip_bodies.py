@@ -10,8 +10,8 @@ import pytest
 from records_factory import record_body
 from sqlalchemy import func, select
 
+from core.models import ServiceRecord
 from server.extensions import db
-from server.models import ServiceRecord
 from sync import gz
 from sync.engine import carries_changes
 from sync.wire import encode_request

@@ -1,4 +1,4 @@
-"""Time-ordered record ids (sync/ids.py, docs/adr/0040-time-ordered-ids.md)."""
+"""Time-ordered record ids (core/ids.py, docs/adr/0040-time-ordered-ids.md)."""
 from __future__ import annotations
 
 import uuid
@@ -6,10 +6,10 @@ import uuid
 from records_factory import record_body
 from sqlalchemy import select
 
+from core.ids import time_ordered_uuid
+from core.models import SyncChange
+from core.models.base import new_uuid
 from server.extensions import db
-from server.models import SyncChange
-from server.models.base import new_uuid
-from sync.ids import time_ordered_uuid
 
 
 def _ms(u: uuid.UUID) -> int:

@@ -8,8 +8,8 @@ from records_factory import valid_record
 from sqlalchemy import func, select
 from transport import FlaskTransport
 
+from core.models import ServiceRecord
 from server.extensions import db
-from server.models import ServiceRecord
 from sync.client import SyncClient
 from sync.importer import queue_file, rejected_report
 

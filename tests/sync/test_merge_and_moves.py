@@ -9,8 +9,8 @@ from records_factory import record_body
 from sqlalchemy import func, select, update
 from transport import FlaskTransport
 
+from core.models import ServiceRecord, SyncChange, SyncConflict, SyncCounter
 from server.extensions import db
-from server.models import ServiceRecord, SyncChange, SyncConflict, SyncCounter
 from sync.client import SyncClient, SyncError
 
 
@@ -251,7 +251,7 @@ def test_voiding_twice_from_two_phones_is_a_duplicate_not_an_error(app, town, ph
 
 
 def test_a_visit_made_offline_before_the_resident_moved_is_kept(app, town, phone):
-    from server.models import ResidenceEvent
+    from core.models import ResidenceEvent
 
     rid = str(town["resident_1"])
     a = phone("doctor_a", "a")

@@ -8,8 +8,8 @@ import uuid
 from records_factory import valid_record
 from sqlalchemy.orm import Session
 
+from core.models import User
 from server.extensions import db
-from server.models import User
 from sync.pull import changes_since
 from sync.push import apply_push
 

@@ -15,9 +15,9 @@ from device_push import enrol
 from records_factory import record_body
 from sqlalchemy import select
 
-from server.clock import now_utc
+from core.clock import now_utc
+from core.models import QualityFlag, RecordEntry, ServiceRecord
 from server.metrics import quality
-from server.models import QualityFlag, RecordEntry, ServiceRecord
 from sync.entry_times import OFFLINE_HORIZON, entry_time
 
 CST = dt.timezone(dt.timedelta(hours=8))

@@ -16,8 +16,8 @@ from transport import FlaskTransport
 
 import sync.client as client_module
 import sync.push as push_module
+from core.models import Resident, ServiceRecord, SyncChange, User
 from server.extensions import db
-from server.models import Resident, ServiceRecord, SyncChange, User
 from server.services import people
 from sync.client import SyncClient
 

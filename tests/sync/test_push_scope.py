@@ -10,10 +10,10 @@ from conftest import login
 from device_push import enrol, op, push, stored_counts, without_ids
 from records_factory import record_body
 
+from core import changelog
+from core.models import Household, Resident, User
 from server.extensions import db
-from server.models import Household, Resident, User
 from server.services import people
-from sync import changelog
 
 # What doctor_a's village-1 resident and household hold, none of which a doctor of
 # village 2 may learn.

@@ -12,8 +12,8 @@ from device_push import enrol, op, push, stored_counts
 from records_factory import record_body
 from sqlalchemy import func, select
 
+from core.models import ServiceRecord, User
 from server.extensions import db
-from server.models import ServiceRecord, User
 from server.services import accounts
 
 SECRETS = ("张三丰", "511921195003070018", "13800138000")

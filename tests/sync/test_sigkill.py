@@ -16,8 +16,8 @@ from conftest import PASSWORD
 from records_factory import valid_record
 from sqlalchemy import func, select
 
+from core.models import ServiceRecord, SyncChange
 from server.extensions import db
-from server.models import ServiceRecord, SyncChange
 from sync.client import HttpTransport, SyncClient, SyncError
 
 HERE = pathlib.Path(__file__).parent

@@ -9,8 +9,8 @@ import io
 import pytest
 from test_township_pages import page_login, token
 
+from core.models import AdminChange, Household, Resident, ResidentCard
 from server.extensions import db
-from server.models import AdminChange, Household, Resident, ResidentCard
 
 
 @pytest.fixture

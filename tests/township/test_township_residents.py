@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from test_township_pages import page_login, token
 
-from server.clock import today_local
+from core.clock import today_local
+from core.models import AdminChange, ResidenceEvent, Resident
 from server.extensions import db
-from server.models import AdminChange, ResidenceEvent, Resident
 
 
 def post(client, path: str, **form):

@@ -13,8 +13,8 @@ import pathlib
 import pytest
 from conftest import PASSWORD
 
+from core.models import Resident
 from server.extensions import db
-from server.models import Resident
 from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = os.environ.get("TOWNSHIP_SCREENSHOTS_DIR")

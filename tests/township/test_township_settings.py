@@ -8,11 +8,7 @@ import uuid
 import pytest
 from test_township_pages import page_login, token
 
-from server.extensions import db
-from server.metrics import editing
-from server.metrics.definitions import DEFAULT_RULES, DEFAULT_SETTINGS, settings_for
-from server.metrics.rollups import recompute_period
-from server.models import (
+from core.models import (
     AdminChange,
     AssessmentRule,
     HypertensionFollowUp,
@@ -21,6 +17,10 @@ from server.models import (
     Target,
     User,
 )
+from server.extensions import db
+from server.metrics import editing
+from server.metrics.definitions import DEFAULT_RULES, DEFAULT_SETTINGS, settings_for
+from server.metrics.rollups import recompute_period
 
 
 def settings_form(town, **changes) -> dict:

@@ -13,9 +13,9 @@ import uuid
 import pytest
 from test_township_pages import page_login
 
+from core.models import Resident, Target, VaccinationCheck, VaccineScheduleDose
 from server.extensions import db
 from server.metrics.rollups import recompute_period
-from server.models import Resident, Target, VaccinationCheck, VaccineScheduleDose
 
 NOW = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
 

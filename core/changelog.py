@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from server.clock import now_utc
-from server.jsontext import dumps  # the sync path's JSON writer, imported from here too
-from server.models import SyncChange, SyncCounter
-from server.services.bulk import RowPlan, bulk_insert, insert_processed
+from core.bulk import RowPlan, bulk_insert, insert_processed
+from core.clock import now_utc
+from core.jsontext import dumps  # the sync path's JSON writer, imported from here too
+from core.models import SyncChange, SyncCounter
 
 
 def change_row(seq: int, entity: str, entity_id: uuid.UUID, village_id: int, op: str,
@@ -202,7 +202,7 @@ def publish_resident(writer: Writer, resident: Any, old_village: int | None = No
                      **meta: Any) -> int:
     """Log a resident's new state; on a move, evict it and its records from the old
     village's devices and send them all to the new village's devices. Returns the seq."""
-    from server.services.serialize import resident_dict
+    from core.serialize import resident_dict
 
     payload = resident_dict(resident)
     moved = old_village is not None and old_village != resident.village_id
@@ -220,8 +220,8 @@ def _rehome_records(writer: Writer, resident_id: uuid.UUID, old: int, new: int) 
     """A moved resident's history goes with them: evict in the old village, upsert in the new."""
     from sqlalchemy.orm import with_polymorphic
 
-    from server.models import ServiceRecord
-    from server.services.serialize import row_dict
+    from core.models import ServiceRecord
+    from core.serialize import row_dict
 
     poly = with_polymorphic(ServiceRecord, "*")
     for record in writer.session.scalars(
@@ -233,7 +233,7 @@ def _rehome_records(writer: Writer, resident_id: uuid.UUID, old: int, new: int) 
 
 def publish_household(writer: Writer, household: Any, **meta: Any) -> int:
     """Log a household's new state."""
-    from server.services.serialize import row_dict
+    from core.serialize import row_dict
 
     return writer.append("household", household.id, household.village_id, "upsert",
                          household.version, row_dict(household), **meta)
@@ -247,8 +247,8 @@ def backfill(session: Session) -> int:
     """
     from sqlalchemy.orm import selectinload
 
-    from server.models import RECORD_CLASSES, Household, Resident, ServiceRecord
-    from server.services.serialize import resident_dict, row_dict
+    from core.models import RECORD_CLASSES, Household, Resident, ServiceRecord
+    from core.serialize import resident_dict, row_dict
 
     logged = set(session.scalars(select(SyncChange.entity_id).distinct()))
     writer = Writer(session)

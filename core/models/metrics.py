@@ -12,8 +12,8 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.clock import now_utc
-from server.models.base import Base
+from core.clock import now_utc
+from core.models.base import Base
 
 SCOPES = ("township", "village", "doctor")
 OUTCOMES = ("confirmed", "denied", "unreachable")

@@ -57,7 +57,7 @@ def quick_processor(column_type: Any, dialect, proc: Any) -> Any:
     equivalent that writes the same text with one C call (`date.isoformat`) instead of a
     %-format of a dict; anything unusual still goes to `proc`
     (tests/server/test_bulk.py checks the two agree)."""
-    from server.models.base import UTCDateTime  # models import this module's users
+    from core.models.base import UTCDateTime  # models import this module's users
 
     if proc is None or dialect.name != "sqlite":
         return proc

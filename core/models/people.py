@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, new_uuid
+from core.models.base import Base, Timestamps, new_uuid
 
 SEXES = ("male", "female", "unknown")
 RESIDENT_STATUSES = ("active", "moved_out", "deceased", "lost")

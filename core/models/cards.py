@@ -14,9 +14,9 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from server.clock import now_utc
-from server.models.base import Base
-from server.models.people import Resident
+from core.clock import now_utc
+from core.models.base import Base
+from core.models.people import Resident
 
 CARD_STATUSES = ("blank", "active", "revoked")
 REVOKE_REASONS = ("lost", "replaced", "damaged", "other")

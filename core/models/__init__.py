@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see the whole schema."""
-from server.models.admin import (  # noqa: F401
+from core.models.admin import (  # noqa: F401
     ROLE_ADMIN,
     ROLE_DOCTOR,
     ROLE_STAFF,
@@ -14,9 +14,9 @@ from server.models.admin import (  # noqa: F401
     VillageClinic,
     doctor_villages,
 )
-from server.models.base import Base  # noqa: F401
-from server.models.cards import CARD_STATUSES, ResidentCard  # noqa: F401
-from server.models.metrics import (  # noqa: F401
+from core.models.base import Base  # noqa: F401
+from core.models.cards import CARD_STATUSES, ResidentCard  # noqa: F401
+from core.models.metrics import (  # noqa: F401
     AdminChange,
     AssessmentRule,
     MetricPeriod,
@@ -27,14 +27,14 @@ from server.models.metrics import (  # noqa: F401
     VerificationCall,
     VerificationSample,
 )
-from server.models.people import (  # noqa: F401
+from core.models.people import (  # noqa: F401
     CONDITIONS,
     Household,
     ResidenceEvent,
     Resident,
     ResidentCondition,
 )
-from server.models.records import (  # noqa: F401
+from core.models.records import (  # noqa: F401
     MODES,
     RECORD_CLASSES,
     DiabetesFollowUp,
@@ -46,8 +46,8 @@ from server.models.records import (  # noqa: F401
     ServiceRecord,
     VaccinationCheck,
 )
-from server.models.reference import Setting, Target, VaccineScheduleDose  # noqa: F401
-from server.models.sync import (  # noqa: F401
+from core.models.reference import Setting, Target, VaccineScheduleDose  # noqa: F401
+from core.models.sync import (  # noqa: F401
     SyncChange,
     SyncConflict,
     SyncCounter,

@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from core.models.base import Base
 
 ENTITIES = ("household", "resident", "record")
 

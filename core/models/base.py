@@ -8,8 +8,8 @@ from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
-from server.clock import now_utc
-from sync.ids import time_ordered_uuid
+from core.clock import now_utc
+from core.ids import time_ordered_uuid
 
 # Explicit constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -31,7 +31,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use server.clock.now_utc()")
+            raise ValueError("naive datetime given; use core.clock.now_utc()")
         return value.astimezone(dt.UTC)
 
     def process_result_value(self, value, dialect):
@@ -66,5 +66,5 @@ class Timestamps:
 
 
 def new_uuid() -> uuid.UUID:
-    """A time-ordered UUID for server-made ids, as phones make theirs (sync/ids.py)."""
+    """A time-ordered UUID for server-made ids, as phones make theirs (core/ids.py)."""
     return time_ordered_uuid()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from core.models.base import Base
 
 TARGET_KINDS = ("min_rate", "max_rate", "min_count", "rising")
 

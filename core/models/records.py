@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from server.models.base import Base
+from core.models.base import Base
 
 MODES = ("clinic", "home", "phone", "group")  # 门诊 / 家庭 / 电话 / 集中
 

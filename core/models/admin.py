@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, new_uuid
+from core.models.base import Base, Timestamps, new_uuid
 
 ROLE_DOCTOR = "village_doctor"
 ROLE_STAFF = "township_staff"

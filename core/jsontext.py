@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from server.services.serialize import jsonable
+from core.serialize import jsonable
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
 
