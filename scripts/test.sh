@@ -7,6 +7,9 @@ cd "$ROOT"
 bash scripts/setup.sh test
 if [ -d tests/pwa ] || [ -d tests/browser ]; then bash scripts/browser-deps.sh; fi
 
+echo "== lint: the phone app and its unit tests (ESLint, pwa/eslint.config.js) =="
+(cd pwa && npm run --silent lint)
+
 run_pytest() {
   # pytest exits 5 when it collected nothing: say so loudly rather than pass in silence.
   set +e
