@@ -109,7 +109,7 @@ def _slow_villages(session, count: int) -> list[dict[str, Any]]:
         Village,
         VillageClinic,
     )
-    from server.auth.passwords import hash_password
+    from server.services.passwords import hash_password
 
     township = session.scalar(select(Township).order_by(Township.id))
     pw = hash_password(SLOW_PASSWORD, FAST_HASH)

@@ -47,11 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from server import township
-    from server.api import audit, maintenance, openapi, people, records
+    from server.api import audit, cards, maintenance, openapi, people, records
     from server.api import sync as sync_api
     from server.auth import admin as accounts_api
     from server.auth import current, views
-    from server.cards import views as cards
     from server.web import pages, pwa
 
     app.before_request(current.load_caller)

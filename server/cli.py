@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from server.extensions import db
+from server.history.command import import_history
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(import_history)
 
 
 @click.command("seed-demo")
@@ -58,7 +60,7 @@ def create_user(username: str, role: str, full_name: str, township_id: int,
                 village_ids: tuple[int, ...], password: str) -> None:
     """Create an account (village_doctor, township_staff or township_admin)."""
     from core.models import ROLES, User, Village
-    from server.auth.passwords import hash_password
+    from server.services.passwords import hash_password
 
     if role not in ROLES:
         raise click.BadParameter(f"role must be one of {', '.join(ROLES)}")

@@ -33,7 +33,16 @@ JOBS += [
 
 # Sync log upkeep: tombstones older than the horizon, Sundays at 03:30
 # (docs/adr/0049-reset-once.md: a phone is reset at most once after a purge).
-from sync.maintenance import purge_job  # noqa: E402
+from server.extensions import db  # noqa: E402
+from sync.maintenance import purge_tombstones  # noqa: E402
+
+
+def purge_job() -> None:
+    """Purge tombstones past the horizon and commit. Here, not in sync/: the job runs on
+    the app's session, and sync/ never imports Flask (docs/adr/0056)."""
+    purge_tombstones(db.session)
+    db.session.commit()
+
 
 JOBS.append((purge_job, {"trigger": "cron", "day_of_week": "sun", "hour": 3, "minute": 30}))
 

@@ -32,11 +32,3 @@ def purge_tombstones(session: Session, horizon_days: int = HORIZON_DAYS,
                     .where(SyncCounter.purged_through < last).values(purged_through=last))
     return session.execute(delete(SyncChange).where(*old, SyncChange.seq <= last)).rowcount
 
-
-def purge_job() -> None:
-    """Scheduled in the worker (server/worker.py, Sundays 03:30): purge old tombstones and
-    commit."""
-    from server.extensions import db
-
-    purge_tombstones(db.session)
-    db.session.commit()

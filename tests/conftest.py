@@ -29,8 +29,8 @@ from core.models import (
     VillageClinic,
 )
 from server import create_app
-from server.auth.passwords import hash_password
 from server.extensions import db
+from server.services.passwords import hash_password
 
 FAST_HASH = "pbkdf2:sha256:1000"  # test-only: real accounts use scrypt
 PASSWORD = "pw-12345678"

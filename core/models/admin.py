@@ -141,7 +141,7 @@ class UserSession(Base):
 class LoginFailure(Base):
     """A login attempt reserved before its password is checked, kept when it failed: one row
     keyed by a hash of the caller's address (guessing from one place across accounts) and
-    one keyed by a hash of the name as typed (one name, real or not); server/auth/lockout.py."""
+    one keyed by a hash of the name as typed (one name, real or not); server/services/lockout.py."""
 
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 typed again to enrol a phone, and the current password typed to change it
 (docs/adr/0054-password-guessing-limits.md).
 
-Each attempt is reserved before the password is looked at (server/auth/lockout.py) under
+Each attempt is reserved before the password is looked at (server/services/lockout.py) under
 three keys, each a keyed hash:
 
 - the name and the address together: `LOGIN_MAX_FAILURES` (5) failures in the window lock
@@ -25,9 +25,9 @@ from flask import current_app, request
 
 from core.clock import now_utc
 from core.models import User
-from server.auth import lockout
 from server.extensions import db
 from server.problems import ApiError
+from server.services import lockout
 
 
 def _address() -> str:

@@ -1,7 +1,7 @@
 """QR patient cards (居民健康卡): opaque codes, typed fallbacks, issue/revoke/link, printing.
 
-`codes` makes and checks the codes, `service` is the Flask-free logic (the sync engine
-links cards through it), `render` draws cards and A4 sheets, `views` is the township API.
-Nothing here is imported by `server.cards` itself, so importing the service never pulls
-in Flask (docs/adr/0030-qr-card-codes.md).
+`codes` makes and checks the codes, `service` is the logic (the sync engine links cards
+through it), `status` reads a village's cards, `render` draws cards and A4 sheets. All of
+it is the rules layer, without Flask; the cards' REST API is `server/api/cards.py`
+(docs/architecture.md, docs/adr/0030-qr-card-codes.md).
 """

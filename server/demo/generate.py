@@ -34,7 +34,6 @@ from core.models import (
     Village,
     VillageClinic,
 )
-from server.auth.passwords import hash_password
 from server.demo import vocab
 from server.demo.anomalies import plant_anomalies
 from server.demo.chronic import generate_followups
@@ -44,6 +43,7 @@ from server.demo.outreach import generate_education, generate_household_visits
 from server.demo.population import Population, populate
 from server.demo.registry import apply_life_events
 from server.demo.vaccination import generate_vaccination_checks
+from server.services.passwords import hash_password
 
 DEFAULT_TODAY = dt.date(2026, 11, 23)  # fixed, so the demo is the same whenever it is built
 DEMO_PASSWORD = "demo1234"  # every demo login; this is a demo, not a deployment

@@ -29,20 +29,15 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from core.models import Township
+from server.config import Config
 
 _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
 
 
 def default_workers() -> int:
-    """The app's METRICS_WORKERS (server/config.py), outside an app context its default."""
-    try:
-        from flask import current_app
-
-        return int(current_app.config.get("METRICS_WORKERS") or 1)
-    except RuntimeError:  # outside an app context
-        from server.config import Config
-
-        return Config.METRICS_WORKERS
+    """METRICS_WORKERS as the environment sets it (server/config.py). The app's jobs pass
+    the app's own setting (server/township/jobs.py): Flask stays out of server/metrics."""
+    return Config.METRICS_WORKERS
 
 
 def can_share(session: Session) -> bool:

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import now_utc
 from core.models import ROLES, Device, Township, User
-from server.auth import lockout
-from server.auth.passwords import hash_password, verify_password
 from server.problems import ApiError
-from server.services import audit
+from server.services import audit, lockout
+from server.services.passwords import hash_password, verify_password
 
 MIN_LENGTH = 8
 # Passwords an attacker tries first; the demo's is among them.
@@ -76,7 +75,7 @@ def reset_password(session: Session, admin: User, user: User, method: str,
                    secret_key: str) -> str:
     """An admin's reset: a one-time password, returned once, that only lets the person
     choose their own. Ends their sessions, lifts a lockout (`secret_key` keys the
-    name's failure rows, server/auth/lockout.py)."""
+    name's failure rows, server/services/lockout.py)."""
     one_time = "".join(secrets.choice(_OTP_ALPHABET) for _ in range(10))
     user.password_hash = hash_password(one_time, method)
     user.must_change_password = True

@@ -15,8 +15,8 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from core.models import Resident, Village
 from core.models.cards import REVOKE_REASONS
+from server.api.cards import sheet_pdf
 from server.cards import service, status
-from server.cards.views import sheet_pdf
 from server.extensions import db
 from server.numbers import form_id, whole
 from server.problems import ApiError

@@ -7,15 +7,26 @@ recompute takes seconds (docs/benchmarks.md), so a queue would only add a moving
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from server.extensions import db
-from server.metrics import overdue, quality, rollups
+from server.metrics import overdue, parallel, quality, rollups
 
 log = logging.getLogger("server.township.jobs")
+
+
+def metrics_workers() -> int:
+    """The app's METRICS_WORKERS (server/config.py); outside an app context (a bench), the
+    environment's."""
+    try:
+        return int(current_app.config.get("METRICS_WORKERS") or 1)
+    except RuntimeError:  # no app context
+        return parallel.default_workers()
 
 
 def refresh_township(session: Session, township_id: int, user_id: int | None = None,
@@ -31,6 +42,7 @@ def refresh_township(session: Session, township_id: int, user_id: int | None = N
         done["flags"] = quality.refresh_flags(session, township_id, now=now)
         done["overdue"] = overdue.refresh_overdue(session, township_id, now=now)
 
+    workers = metrics_workers() if workers is None else workers
     summary = rollups.recompute_township(session, township_id, now=now, user_id=user_id,
                                          workers=workers, alongside=checks)
     summary.update(flags=sum(done["flags"].values()), overdue=done["overdue"],
@@ -59,4 +71,5 @@ def nightly_overdue_lists() -> None:
 
 def nightly_rollups() -> None:
     """Recompute open periods, close those past their grace days, count late records."""
-    _each_township(rollups.recompute_township, "rollups")
+    _each_township(functools.partial(rollups.recompute_township, workers=metrics_workers()),
+                   "rollups")

@@ -99,7 +99,7 @@ def test_counts_within_required_ranges(demo, session):
 
 def test_logins(demo, session):
     """Every demo login exists with the demo password and the right role."""
-    from server.auth.passwords import verify_password
+    from server.services.passwords import verify_password
 
     _, summary = demo
     assert len(summary["logins"]) == summary["doctors"] + summary["staff"]

@@ -38,8 +38,8 @@ from core.models import (
     VillageClinic,
 )
 from server import create_app
-from server.auth.passwords import hash_password
 from server.extensions import db
+from server.services.passwords import hash_password
 from server.validation.idcard import check_char
 from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 

@@ -1,5 +1,5 @@
 """Login lockout against parallel guessing, and names that cannot be told apart: an unknown
-username answers, locks and takes as long as a real one (server/auth/lockout.py, ADR 0048).
+username answers, locks and takes as long as a real one (server/services/lockout.py, ADR 0048).
 Run with the default password hash (scrypt) and the default limits."""
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from conftest import PASSWORD
 
 from core.models import ROLE_DOCTOR, User
-from server.auth.passwords import DEFAULT_METHOD, hash_password
 from server.config import Config
 from server.extensions import db
+from server.services.passwords import DEFAULT_METHOD, hash_password
 
 BURST = 16
 

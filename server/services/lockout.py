@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.models import LoginFailure
-from server.auth.passwords import hash_password, verify_password
+from server.services.passwords import hash_password, verify_password
 
 
 def name_key(secret_key: str, username: str) -> str:
