@@ -188,17 +188,24 @@ class _Batch:
 
 
 def _apply_population(w: Window, acc: dict) -> None:
-    """Coverage denominators from the statistics office's 常住人口, where the township set it."""
+    """The statistics office's 常住人口, where the township set it, as a second denominator
+    beside the register's: `<indicator>:stat` rows (township and village) with the same
+    numerator. The register's own figure stays as computed (issue 18.1: each denominator
+    labelled with its source; docs/indicators.md, 建档率)."""
     official = {int(k): int(v) for k, v in (w.settings.get("permanent_population") or {})
                 .items()}
     if not official:
         return
     for ind in COVERAGE:
-        for v, n in official.items():
-            if ("village", v, ind) in acc:
-                acc[("village", v, ind)][1] = n
-        acc[("township", w.township_id, ind)][1] = sum(
-            acc[("village", v, ind)][1] or 0 for v in w.village_ids if ("village", v, ind) in acc)
+        total_num = total_den = 0
+        for v in w.village_ids:
+            if v not in official:
+                continue  # no official figure: that village has no second denominator
+            num = acc[("village", v, ind)][0] if ("village", v, ind) in acc else 0
+            acc[("village", v, f"{ind}:stat")] = [num, official[v]]
+            total_num, total_den = total_num + num, total_den + official[v]
+        if total_den:
+            acc[("township", w.township_id, f"{ind}:stat")] = [total_num, total_den]
 
 
 def quality_counts_windows(session: Session, ws: Windows) -> dict[int, list]:

@@ -22,6 +22,7 @@ from core.models import (
     Village,
     doctor_villages,
 )
+from server.cards import linking
 from server.problems import ApiError
 from server.services import scope
 
@@ -146,8 +147,10 @@ def create_resident(session: Session, user: User, data: dict[str, Any],
     conditions = data.pop("conditions", None) or []
     card_code = data.pop("card_code", None)
     resident = Resident(**data)
+    # The register's number for the person. Whether they have a health record is
+    # `record_created_on` as given: someone on the household roll may have none yet
+    # (issue 18.1; docs/indicators.md, 建档率), so no date is invented.
     resident.record_no = next_record_no(session, data["village_id"])
-    resident.record_created_on = resident.record_created_on or today_local()
     resident.conditions = [ResidentCondition(**c) for c in conditions]
     session.add(resident)
     _flush_unique(session)
@@ -237,9 +240,7 @@ def _record_event(session: Session, user: User, resident: Resident, kind: str,
 def _link_card(session: Session, user: User, resident: Resident, code: str,
                meta: dict[str, Any]) -> None:
     """A blank card scanned at the door becomes the resident's (issue 5; server/cards)."""
-    from server.cards import service as cards  # late: the card service uses this module
-
-    cards.link(session, user, resident, code, meta.get("device_id"))
+    linking.link(session, user, resident, code, meta.get("device_id"))
 
 
 def _check_national_id_free(session: Session, national_id: str | None,
