@@ -9,8 +9,8 @@ def post_worker_init(worker):
     """Once the app is loaded, move everything alive into the permanent generation: the
     app's long-lived objects (models, compiled statements, schemas) are then no longer
     walked by every garbage collection a request triggers. A 1,000-record push allocates
-    enough to run several; this took a fifth off its validation time
-    (docs/benchmarks.md, "Push")."""
+    enough to run several (docs/adr/0060-push-pipeline-after-session-4.md,
+    docs/benchmarks.md#push)."""
     gc.freeze()
 
 

@@ -1,8 +1,8 @@
 """JSON text in and out of the sync path, through orjson where it gives the same answer.
 
 A push of a thousand records is several megabytes of JSON read, and a thousand change
-payloads written; the standard library's codec was a tenth of the server's time there
-(docs/benchmarks.md). orjson writes the same compact text (UTF-8, no escapes for Chinese,
+payloads written, so the codec's speed shows in the server's time per pushed record
+(docs/benchmarks.md#push). orjson writes the same compact text (UTF-8, no escapes for Chinese,
 UUIDs and dates as ISO strings, UTC times ending in Z) and reads the same documents. Where
 it would answer differently it is not used: a value it cannot encode (an integer beyond
 64 bits, say) goes to the standard library, and a body it refuses to parse is handed to

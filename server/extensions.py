@@ -55,8 +55,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """SQLite as a server database: WAL so readers never wait for a writer, a generous busy
     timeout so gunicorn workers queue for the write lock instead of failing, foreign keys
     enforced as PostgreSQL does. Reads through a memory map (address space only: pages
-    stay in the OS's cache) instead of a read() call per page; a township's metrics
-    recompute spent a third of its time in the kernel before (docs/benchmarks.md)."""
+    stay in the OS's cache) instead of a read() call per page, which cut the system time of a
+    township's metrics recompute (docs/benchmarks.md#township-metrics-adr-0038-two-connections)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()

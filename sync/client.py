@@ -278,7 +278,7 @@ class SyncClient:
 
         # The next request is read and encoded while the lanes are busy, and a lane whose
         # response arrives is handed it before that response is stored: the client's work
-        # stays off the path from one batch to the next (docs/benchmarks.md, "Session 5").
+        # stays off the path from one batch to the next (docs/benchmarks.md#push).
         ready = encoded(first)
         own: list[tuple[int, int]] = []  # the responses' own_seqs, to move the cursor over
         with ThreadPoolExecutor(len(lanes)) as pool:

@@ -1,11 +1,10 @@
 """gzip on the sync path: ISA-L (the `isal` package) where it is installed, zlib otherwise.
 
 Both ends of a sync compress what they send (docs/sync-protocol.md). The stream is plain
-gzip either way; only the speed differs. On a 1,000-record push (789 kB of JSON) zlib's
-level 6 takes about 7.3 ms and ISA-L's level 1 about 0.4 ms, for 10% more bytes
-(53 kB against 48 kB); on a push's results ISA-L's level 1 is both faster and smaller.
-A 1,000-record push costs the server about 85 µs of CPU per record, so zlib's 7 µs was a
-large part of the reference client's work (docs/adr/0041-fast-gzip.md).
+gzip either way; only the speed differs. On a push ISA-L's level 1 is many times faster
+than zlib's level 6 for slightly more bytes, and on a push's results both faster and
+smaller; zlib was a large part of the reference client's work (measured in
+docs/adr/0041-fast-gzip.md and docs/benchmarks.md#push).
 
 Two kinds of body, two settings:
 

@@ -144,7 +144,8 @@ def test_checker_finds_a_missing_file_and_a_missing_heading(tmp_path: Path) -> N
     ("Sync", "sync"),
     ("Where a township's full recompute goes, and what did not help",
      "where-a-townships-full-recompute-goes-and-what-did-not-help"),
-    ("Session 7: the push ratio falls below its goal", "session-7-the-push-ratio-falls-below-its-goal"),
+    ("Session 7: the push ratio falls below its goal",
+     "session-7-the-push-ratio-falls-below-its-goal"),
     ("The `own_seqs` field", "the-own_seqs-field"),
     ("0060 Push pipeline — after", "0060-push-pipeline--after"),
 ])

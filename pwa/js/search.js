@@ -3,7 +3,7 @@
  * ID number, phone, or household (head's name, address, house number).
  *
  * Each resident carries `_py` (initials) and `_pyfull` (full pinyin), computed once when it
- * is stored, so a search is a scan of short strings: well under 100 ms for 5,000 residents.
+ * is stored, so a search is a scan of short strings (timings: docs/benchmarks.md#phone-app).
  */
 
 let pinyinModule = null;

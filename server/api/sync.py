@@ -47,10 +47,10 @@ def cycle_collector_paused() -> Iterator[None]:
 
     A 1,000-record push allocates a few hundred thousand short-lived objects (parsed ops,
     validated bodies, rows), all freed by reference counting when the request ends; the
-    collector ran about 38 times a push walking them, 6 µs of a pushed record's ~100 µs
-    of server CPU, to find some 65 objects in cycles (docs/benchmarks.md, "Session 6");
-    those are collected once it is back on. A request's size is bounded
-    (MAX_CONTENT_LENGTH, MAX_INFLATED, 1,000 ops), and so is what can pile up meanwhile.
+    collector ran many times a push walking them to find a few objects in cycles
+    (docs/benchmarks.md#push, ADR 0042); those are collected once it is back on. A
+    request's size is bounded (MAX_CONTENT_LENGTH, MAX_INFLATED, 1,000 ops), and so is
+    what can pile up meanwhile.
     With exchanges overlapping in threads (a threaded worker, the tests' two lanes), the
     first to pause it puts it back when it ends, so it never stays off."""
     was_on = gc.isenabled()
