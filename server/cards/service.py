@@ -11,27 +11,22 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import changelog
 from core.clock import now_utc
-from core.models import Household, Resident, ResidentCard, User, Village
+from core.models import Household, Resident, ResidentCard, User
 from server.cards import codes
+from server.cards.linking import (
+    active_card,
+    flush_cards,
+    revoke_card,
+    township_of,
+)
 from server.problems import ApiError
 from server.services import people, scope
 
 MAX_BATCH = 500
-
-
-def _card_error(status: int, code: str, message: str) -> ApiError:
-    return ApiError(status, "validation_failed" if status == 422 else "conflict",
-                    {"card_code": [{"code": code, "message": message}]})
-
-
-def township_of(session: Session, village_id: int) -> int:
-    """The township a village belongs to."""
-    return session.get(Village, village_id).township_id
 
 
 def _new_card(session: Session, user: User, township_id: int, **fields: Any) -> ResidentCard:
@@ -48,31 +43,12 @@ def _new_card(session: Session, user: User, township_id: int, **fields: Any) -> 
     raise RuntimeError("could not draw a free card code")  # 5 collisions: the RNG is broken
 
 
-def _active_card(resident: Resident) -> ResidentCard | None:
-    return next((c for c in resident.cards if c.status == "active"), None)
-
-
-def _revoke(card: ResidentCard, user: User, reason: str) -> None:
-    card.status = "revoked"
-    card.revoked_at = now_utc()
-    card.revoked_by_id = user.id
-    card.revoke_reason = reason
-
-
 def _publish(session: Session, writer: changelog.Writer, user: User, resident: Resident,
              **meta: Any) -> None:
     resident.version += 1
-    _flush(session)
+    flush_cards(session)
     session.expire(resident, ["cards"])
     changelog.publish_resident(writer, resident, user_id=user.id, **meta)
-
-
-def _flush(session: Session) -> None:
-    """Flush; the unique rules (one code, one active card per resident) become a 409."""
-    try:
-        session.flush()
-    except IntegrityError:
-        raise _card_error(409, "card_taken", "此卡已绑定给其他居民，请换一张空白卡") from None
 
 
 def issue(session: Session, user: User, resident_id: uuid.UUID,
@@ -80,9 +56,9 @@ def issue(session: Session, user: User, resident_id: uuid.UUID,
     """Give a resident a new active card; their old one (if any) stops working (`reason`)."""
     writer = changelog.Writer(session)  # the counter lock first: writes go one at a time
     resident = people.get_resident(session, user, resident_id)
-    old = _active_card(resident)
+    old = active_card(resident)
     if old is not None:
-        _revoke(old, user, reason)
+        revoke_card(old, user, reason)
         session.flush()  # before the new card: the database allows one active card
     now = now_utc()
     card = _new_card(session, user, township_of(session, resident.village_id),
@@ -100,7 +76,7 @@ def revoke(session: Session, user: User, card_id: int, reason: str) -> ResidentC
     if card.status == "revoked":
         return card
     was_active = card.status == "active"
-    _revoke(card, user, reason)
+    revoke_card(card, user, reason)
     if was_active:
         _publish(session, writer, user, people.get_resident(session, user, card.resident_id))
     else:
@@ -160,37 +136,6 @@ def lookup(session: Session, user: User, text: str) -> dict[str, Any]:
             card.resident.deleted_at is not None:
         return {"status": "other_village"}
     return {"status": "active", "resident_id": str(card.resident_id), "card_id": card.id}
-
-
-def link(session: Session, user: User, resident: Resident, code: str,
-         device_id: uuid.UUID | None = None) -> ResidentCard:
-    """Link a scanned blank card to `resident` (the caller publishes the resident).
-
-    The resident's own active card is a no-op; a blank card of the resident's township
-    becomes theirs and their previous card stops working; anything else is refused with a
-    field error, so two residents never hold the same code.
-    """
-    card = session.scalar(select(ResidentCard).where(ResidentCard.code == code))
-    township = township_of(session, resident.village_id)
-    if card is None or card.township_id != township:
-        raise _card_error(422, "card_unknown", "此卡不是本乡镇发放的居民卡，请换一张空白卡")
-    if card.status == "active" and card.resident_id == resident.id:
-        return card
-    if card.status == "active":
-        raise _card_error(409, "card_taken", "此卡已绑定给其他居民，请换一张空白卡")
-    if card.status == "revoked":
-        raise _card_error(422, "card_revoked", "此卡已挂失作废，不能再绑定，请换一张空白卡")
-    old = _active_card(resident)
-    if old is not None:
-        _revoke(old, user, "replaced")
-        session.flush()
-    card.status = "active"
-    card.resident = resident
-    card.issued_at = now_utc()
-    card.issued_by_id = user.id
-    card.issued_device_id = device_id
-    _flush(session)
-    return card
 
 
 def cards_for_print(session: Session, user: User, *, village_id: int | None = None,
