@@ -147,8 +147,10 @@ def create_resident(session: Session, user: User, data: dict[str, Any],
     conditions = data.pop("conditions", None) or []
     card_code = data.pop("card_code", None)
     resident = Resident(**data)
+    # The register's number for the person. Whether they have a health record is
+    # `record_created_on` as given: someone on the household roll may have none yet
+    # (issue 18.1; docs/indicators.md, 建档率), so no date is invented.
     resident.record_no = next_record_no(session, data["village_id"])
-    resident.record_created_on = resident.record_created_on or today_local()
     resident.conditions = [ResidentCondition(**c) for c in conditions]
     session.add(resident)
     _flush_unique(session)
