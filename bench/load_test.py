@@ -1,11 +1,11 @@
 """Load test: hundreds of phones sync at once through a link that cuts connections.
 
-    .venv/bin/python bench/load_test.py --devices 200 --duration 180
+    .venv/bin/python -m bench.load_test --anchors DIR --devices 200 --duration 180
 
 What it does, all on loopback, every process stopped by its pid at the end:
-1. a throwaway PostgreSQL 15 cluster (bench/pgcluster.py), migrated, with the demo township;
+1. a throwaway PostgreSQL 15 cluster (bench/pg.py), migrated, with the demo township;
 2. gunicorn on the app factory (`--workers`, threads per worker `--threads`);
-3. `../shared/anchors/slowlink.py` in front of it with `--drop-rate`, cutting that share of
+3. the anchors' `slowlink.py` in front of it with `--drop-rate`, cutting that share of
    connections at a random byte (a request never fully sent, or a response lost);
 4. `--devices` phones (the Python reference client, each with its own SQLite store and
    outbox) spread over `--procs` processes, each phone in its own thread: enrol, pull its
@@ -30,24 +30,21 @@ import os
 import pathlib
 import random
 import secrets
-import signal
+import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import traceback
+import urllib.request
+
+from bench import anchors
+from bench.pg import throwaway
+from bench.procs import free_port, listening, stop, wait_until_ready
+from sync.client import HttpTransport, ServerRefused, SyncClient, SyncError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from pgcluster import cluster, free_port  # noqa: E402
-
-from sync.client import HttpTransport, ServerRefused, SyncClient, SyncError  # noqa: E402
-
-SLOWLINK = ROOT.parent / "shared" / "anchors" / "slowlink.py"
 VENV_BIN = ROOT / ".venv" / "bin"
 PASSWORD = "demo1234"
 
@@ -74,20 +71,6 @@ class TimedTransport(HttpTransport):
         if path == "/api/sync":
             self.latencies.append(time.perf_counter() - started)
         return result
-
-
-def wait_port(port: int, seconds: float = 60) -> None:
-    """Wait until something listens on 127.0.0.1:port."""
-    import socket
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def phone_life(n: int, username: str, workdir: str, link_url: str, direct_url: str,
@@ -207,12 +190,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--procs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
+    anchors.add_option(parser)
     args = parser.parse_args()
+    anchors_dir = anchors.find_or_exit(parser, args.anchors, "slowlink.py")
 
     procs: list[subprocess.Popen] = []
     workdir = tempfile.mkdtemp(prefix="cunyi-load.")
     try:
-        with cluster(max_connections=100 + args.workers * args.threads) as url:
+        with throwaway(f"-c max_connections={100 + args.workers * args.threads}") as url:
             env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}
             flask = [str(VENV_BIN / "flask"), "--app", "server"]
             subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -223,15 +208,14 @@ def main() -> None:
                  str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
                  "--timeout", "120", "--log-level", "warning", "server:create_app()"],
                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            procs.append(subprocess.Popen(
-                [sys.executable, str(SLOWLINK), "--listen", str(link), "--to", str(web),
-                 "--rtt-ms", "0", "--kbps", "0", "--drop-rate", str(args.drop_rate),
-                 # Cut within the first 4 KiB: a routine sync is only a few KiB each way.
-                 "--cut-max-bytes", "4096",
-                 "--seed", str(args.seed), "--stats", str(stats_port)],
+            procs.append(subprocess.Popen(anchors.slowlink_argv(
+                anchors_dir, "--listen", str(link), "--to", str(web), "--rtt-ms", "0",
+                "--kbps", "0", "--drop-rate", str(args.drop_rate),
+                # Cut within the first 4 KiB: a routine sync is only a few KiB each way.
+                "--cut-max-bytes", "4096", "--seed", str(args.seed), "--stats", str(stats_port)),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            wait_port(web)
-            wait_port(link)
+            wait_until_ready(procs[0], listening(web), what="gunicorn")
+            wait_until_ready(procs[1], listening(link), what="slowlink")
             doctors = [f"doctor{i:02d}" for i in range(1, 16)]
             usernames = {n: doctors[n % len(doctors)] for n in range(args.devices)}
             started = time.monotonic()
@@ -244,21 +228,12 @@ def main() -> None:
                 for part in pool.map(run_group, groups):
                     results.update(part)
             elapsed = time.monotonic() - started
-            import urllib.request
-
             link_stats = json.loads(urllib.request.urlopen(
                 f"http://127.0.0.1:{stats_port}/stats", timeout=10).read())
             figures = reconcile(url, results)
     finally:
         for p in procs:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.kill(p.pid, signal.SIGKILL)
-        import shutil
-
+            stop(p)
         shutil.rmtree(workdir, ignore_errors=True)
 
     latencies = sorted(x for r in results.values() for x in r["latencies"])

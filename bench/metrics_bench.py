@@ -1,10 +1,10 @@
 """Township metrics benchmark: synthetic townships at scale, recompute times, page latency.
 
-    .venv/bin/python bench/metrics_bench.py --db sqlite:////tmp/bench.sqlite \
+    .venv/bin/python -m bench.metrics_bench --db sqlite:////tmp/bench.sqlite \
         --townships 1 --residents 30000 --records 300000
-    .venv/bin/python bench/metrics_bench.py --db "$PG_URL" --townships 17 \
+    .venv/bin/python -m bench.metrics_bench --db "$PG_URL" --townships 17 \
         --residents 500000 --records 5000000 --no-pages
-    .venv/bin/python bench/metrics_bench.py --db sqlite:////tmp/bench.sqlite --reuse \
+    .venv/bin/python -m bench.metrics_bench --db sqlite:////tmp/bench.sqlite --reuse \
         --per-period --no-pages   # the same data, also timed one period at a time
 
 Data is generated directly with bulk Core inserts (not the demo generator, which aims at
@@ -24,16 +24,12 @@ import datetime as dt
 import random
 import secrets
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import delete, insert, text
 
-from sqlalchemy import delete, insert, text  # noqa: E402
-
-from core.models import (  # noqa: E402
+from core.models import (
     ROLE_ADMIN,
     ROLE_DOCTOR,
     County,
@@ -48,9 +44,9 @@ from core.models import (  # noqa: E402
     VillageClinic,
     doctor_villages,
 )
-from core.models.records import RECORD_CLASSES, ServiceRecord  # noqa: E402
-from server import create_app  # noqa: E402
-from server.extensions import db  # noqa: E402
+from core.models.records import RECORD_CLASSES, ServiceRecord
+from server import create_app
+from server.extensions import db
 
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

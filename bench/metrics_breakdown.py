@@ -1,8 +1,8 @@
 """Where a full recompute's time goes: seconds per step and per indicator, one township.
 
-    .venv/bin/python bench/metrics_breakdown.py --db sqlite:////tmp/bench.sqlite
+    .venv/bin/python -m bench.metrics_breakdown --db sqlite:////tmp/bench.sqlite
 
-Run on a database that `bench/metrics_bench.py` generated. Wipes the rollups, then runs
+Run on a database that bench/metrics_bench.py generated. Wipes the rollups, then runs
 what the bench's "full recompute" runs for the first township (quality checks, overdue
 lists, every period of 2025-2026) with timers wrapped around the steps of
 `server.metrics.rollups` and each indicator's query, and prints them, largest first.
@@ -18,20 +18,16 @@ import contextlib
 import datetime as dt
 import functools
 import secrets
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import delete
 
-from sqlalchemy import delete  # noqa: E402
-
-from core.models import MetricPeriod, MetricRollup  # noqa: E402
-from server import create_app  # noqa: E402
-from server.extensions import db  # noqa: E402
-from server.metrics import compute, overdue, quality, rollups, vaccines  # noqa: E402
-from server.township import jobs  # noqa: E402
+from core.models import MetricPeriod, MetricRollup
+from server import create_app
+from server.extensions import db
+from server.metrics import compute, overdue, quality, rollups, vaccines
+from server.township import jobs
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # the bench's clock
 SECONDS: dict[str, float] = defaultdict(float)

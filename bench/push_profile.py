@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Where a push's time goes: the 10,000-record push of bench/sync_bench.py, in one process.
 
-    .venv/bin/python bench/push_profile.py              # timings: client, server, total
-    .venv/bin/python bench/push_profile.py --profile    # plus cProfile of the server side
-    .venv/bin/python bench/push_profile.py --http       # real gunicorn + the anchor, paired
-    .venv/bin/python bench/push_profile.py --phases     # CPU per step of the server's work
+    .venv/bin/python -m bench.push_profile            # timings: client, server, total
+    .venv/bin/python -m bench.push_profile --profile  # plus cProfile of the server side
+    .venv/bin/python -m bench.push_profile --phases   # CPU per step of the server's work
+    .venv/bin/python -m bench.push_profile --http --anchors DIR  # gunicorn + the anchor
 
 A fresh SQLite file (migrated, demo township), one phone of doctor01 enrolled through the
 Flask test client, 10,000 hypertension follow-ups (the anchor's fields) in its outbox, then
@@ -29,13 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import anchors, sync_data
+from sync.client import SyncClient
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import sync_data  # noqa: E402
-
-from sync.client import SyncClient  # noqa: E402
 
 
 class TimedTransport:
@@ -72,9 +68,11 @@ def main() -> int:
                         help="thread CPU time per step of the server's work, last round")
     parser.add_argument("--timeline", action="store_true",
                         help="with --http: when each request of the last round was in flight")
+    anchors.add_option(parser)
     args = parser.parse_args()
     if args.http:
-        return http_rounds(args)
+        home = anchors.find_or_exit(parser, args.anchors, "pouchdb/package-lock.json")
+        return http_rounds(args, home)
     phases = time_phases() if args.phases else None
 
     from flask_migrate import upgrade
@@ -179,15 +177,15 @@ def time_phases() -> dict[str, float]:
     return spent
 
 
-def http_rounds(args) -> int:
+def http_rounds(args, anchors_dir: Path) -> int:
     """Our push through gunicorn against the anchor's, round by round."""
     import os
     import statistics
     import subprocess
     import uuid
 
-    import sync_bench as sb
-
+    from bench import sync_bench as sb
+    from bench.procs import Processes, free_port
     from sync.client import HttpTransport
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -201,14 +199,14 @@ def http_rounds(args) -> int:
         subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         residents = sync_data.prepare(url, slow_villages=0, big_records=0)["loop_residents"]
-        procs = sb.Processes(workdir)
+        procs = Processes(workdir)
         try:
-            port, anchor_port = sb.free_port(), sb.free_port()
+            port, anchor_port = free_port(), free_port()
             master = procs.start("gunicorn", [str(sb.VENV_BIN / "gunicorn"), "--workers",
                                      str(sb.WORKERS), "--bind", f"127.0.0.1:{port}",
                                      "--log-level", "warning", "--timeout", "300",
                                      "server:create_app()"], port, cwd=ROOT, env=env)
-            home = sb.anchor_dir()
+            home = anchors.pouchdb_home(anchors_dir)
             procs.start("anchor", ["node", "server.js", str(anchor_port),
                                    str(workdir / "anchor-data")], anchor_port, cwd=home)
             base = f"http://127.0.0.1:{port}"
@@ -221,7 +219,7 @@ def http_rounds(args) -> int:
                 for i in range(args.n):
                     phone.create("record", sync_data.followup(
                         i, residents[i % len(residents)], dt.date(2026, 11, 23)))
-                a = sb.run_anchor_bench(home, args.n, f"http://127.0.0.1:{anchor_port}",
+                a = anchors.run_pouchdb_bench(home, args.n, f"http://127.0.0.1:{anchor_port}",
                                         f"http://127.0.0.1:{anchor_port}")
                 if timeline is not None:
                     timeline.clear()

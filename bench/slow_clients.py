@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Slow clients against the web server as the start command runs it (issue 16, item 7).
 
-    .venv/bin/python bench/slow_clients.py                    # the start command's server
-    .venv/bin/python bench/slow_clients.py --candidates start,sync,gthread --modes body,headers
-    .venv/bin/python bench/slow_clients.py --db "$PG_URL"     # PostgreSQL (an empty database)
+    .venv/bin/python -m bench.slow_clients                  # the start command's server
+    .venv/bin/python -m bench.slow_clients --candidates start,sync,gthread --modes body,headers
+    .venv/bin/python -m bench.slow_clients --db "$PG_URL"   # PostgreSQL (an empty database)
 
 For each candidate server and each kind of slow client, on 127.0.0.1 only:
 
@@ -35,7 +34,6 @@ import http.client
 import json
 import os
 import secrets
-import signal
 import socket
 import statistics
 import subprocess
@@ -45,6 +43,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.procs import answering, free_port, stop, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -59,13 +59,6 @@ CANDIDATES = {
 }
 BIG_FILE = "/app/vendor/pinyin-pro/data/dict1.mjs"
 READ_RATE = 32_000  # bytes per second shared by all slow readers: 256 kbit/s
-
-
-def free_port() -> int:
-    """A port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_database(workdir: Path, url: str | None = None) -> dict[str, str]:
@@ -86,28 +79,12 @@ def start_server(argv_extra: list[str], port: int, env: dict, log: Path) -> subp
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: see {log}")
-        try:
-            if request(port, "GET", "/healthz", timeout=2)[0] == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    stop(proc)
-    raise RuntimeError(f"gunicorn did not answer on {port}: see {log}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """End a process started here, by its pid."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+        wait_until_ready(proc, answering(port), what="gunicorn", log=log)
+    except RuntimeError:
+        stop(proc, grace=20)
+        raise
+    return proc
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None,
@@ -303,7 +280,7 @@ def main() -> int:
                                                         else args.slow, args.duration,
                                                         args.probe_timeout)}
                 finally:
-                    stop(proc)
+                    stop(proc, grace=20)
                 row["worker_timeouts"] = log.read_text(errors="replace").count("WORKER TIMEOUT")
                 log.unlink()
                 rows.append(row)

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """What SQLite itself costs per pushed record, and what schema changes would save.
 
-    .venv/bin/python bench/sqlite_floor.py
+    .venv/bin/python -m bench.sqlite_floor
 
 A push's work under the counter lock is mostly SQLite's: three inserts per new record
 (the envelope, its kind's table, the sync log) and the commit (docs/benchmarks.md, "Where
@@ -26,11 +25,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from core.ids import time_ordered_uuid
 
-from core.ids import time_ordered_uuid  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TABLES = ("service_records", "hypertension_followups", "sync_changes")
 UUID_COLUMNS = {"service_records": ("id", "resident_id", "household_id", "device_id"),
@@ -50,11 +47,10 @@ def capture(workdir: Path) -> tuple[Path, dict[str, tuple[str, list]]]:
     INSERT and the rows of its first 1,000-record executemany."""
     import datetime as dt
 
-    import push_profile
-    import sync_data
     from flask_migrate import upgrade
     from sqlalchemy.engine import default
 
+    from bench import push_profile, sync_data
     from core.changelog import backfill
     from server import create_app
     from server.demo.generate import generate_demo

@@ -8,13 +8,11 @@ township that is not a demo one.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from bench.procs import answering, free_port, stop, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent
@@ -37,13 +35,6 @@ with app.app_context():
                             villages=villages, password_hash=hash_password({PASSWORD!r})))
     db.session.commit()
 """
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_env(instance_dir: Path) -> dict[str, str]:
@@ -75,26 +66,14 @@ class StartedInstance:
             [str(VENV / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
              "server:create_app()"], env=env, cwd=ROOT, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=2).read()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the instance did not start: "
-                           + (instance_dir / "server.log").read_text("utf-8", "replace")[-2000:])
+        try:
+            wait_until_ready(self.proc, answering(port), what="the instance",
+                             log=instance_dir / "server.log")
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop gunicorn (its whole process group) and close the log."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop(self.proc, group=True, grace=20)
         self.log.close()

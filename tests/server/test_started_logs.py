@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+
+from bench.procs import stop, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent
@@ -84,23 +85,17 @@ def started(tmp_path):
              "--access-logformat", access_log_format(), "--access-logfile", "-",
              "faulty_app:create_app()"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    def bound_port() -> int | None:
+        # Bound to port 0 (no race for a free port): the port is the one gunicorn logs.
+        found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)",
+                          log_path.read_text("utf-8", "replace"))
+        return int(found.group(1)) if found else None
+
     try:
-        port = None
-        deadline = time.monotonic() + 60
-        while port is None and time.monotonic() < deadline and proc.poll() is None:
-            found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)",
-                              log_path.read_text("utf-8", "replace"))
-            port = int(found.group(1)) if found else time.sleep(0.2)
-        assert port, log_path.read_text("utf-8", "replace")[-2000:]
+        port = wait_until_ready(proc, bound_port, what="gunicorn", log=log_path)
         yield port, setup, log_path
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop(proc, group=True, grace=20)
 
 
 def test_the_started_server_logs_no_personal_data(started):
