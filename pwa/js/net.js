@@ -25,8 +25,8 @@ async function call(path, { body, token, timeout = 20000, method = 'POST' } = {}
   } finally {
     clearTimeout(timer);
   }
-  let payload = null;
-  try { payload = await response.json(); } catch (e) { payload = null; }
+  let payload;
+  try { payload = await response.json(); } catch { payload = null; }
   if (!response.ok) {
     const error = new SyncError(response.status, (payload && payload.code) || 'http_' + response.status,
       (payload && payload.message) || '');

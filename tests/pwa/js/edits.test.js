@@ -6,8 +6,8 @@ const saved = new Map();
 globalThis.localStorage = { getItem: (k) => saved.get(k) ?? null, setItem: (k, v) => saved.set(k, String(v)) };
 globalThis.document = { documentElement: {} };
 
-const { changedFields, sameValue, editConditions, formatValue, conflictLines } = await import('../js/edits.js');
-const { setLanguage } = await import('../js/i18n.js');
+const { changedFields, sameValue, editConditions, formatValue, conflictLines } = await import('../../../pwa/js/edits.js');
+const { setLanguage } = await import('../../../pwa/js/i18n.js');
 
 const resident = {
   id: 'r1', version: 3, name: '张三丰', phone: '13800138000', ethnicity: null, permanent: true,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResidentIndex, loadPinyin, withSearchKeys } from '../js/search.js';
+import { ResidentIndex, loadPinyin, withSearchKeys } from '../../../pwa/js/search.js';
 
 await loadPinyin();
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { buildRequest, planResponse, syncNow, PROTOCOL, MAX_PUSH } from '../js/sync.js';
+import { buildRequest, planResponse, syncNow, PROTOCOL, MAX_PUSH } from '../../../pwa/js/sync.js';
 
 const op = (n, extra = {}) => ({ op_id: `op-${n}`, device_counter: n, entity: 'record', action: 'create',
   id: `id-${n}`, base_version: 0, device_time: '2026-11-20T09:13:00Z', data: { kind: 'x' }, state: 'pending', order: n, ...extra });
@@ -151,14 +151,13 @@ test('after a purge an old cursor is reset once, then the fresh copy pages to it
 // The shared conversation (sync/vectors/v1.json): replay every case through planResponse
 // with a minimal local state that applies the plan as store.applyPlan does, and compare
 // with the state the vectors say a client must hold afterwards.
-const V1 = new URL('../../sync/vectors/v1.json', import.meta.url);
+const V1 = new URL('../../../sync/vectors/v1.json', import.meta.url);
 if (existsSync(V1)) {
   const golden = JSON.parse(readFileSync(V1, 'utf8'));
   const tracksRecords = golden.cases.some((c) => Object.keys(c.client_after.entities).some((k) => k.startsWith('record:')));
   test('golden conversation v1: the phone ends each case in the state the vectors require', () => {
     const entities = new Map();
     const outbox = new Map();
-    let cursor = 0;
     for (const c of golden.cases) {
       for (const o of c.request.push) if (!outbox.has(o.op_id)) outbox.set(o.op_id, { ...o, status: 'pending' });
       const ops = c.request.push;
@@ -174,7 +173,7 @@ if (existsSync(V1)) {
         if (ch.op === 'upsert') entities.set(`${ch.entity}:${ch.id}`, ch.version);
         else entities.delete(`${ch.entity}:${ch.id}`);
       }
-      cursor = plan.reset ? 0 : plan.cursor;
+      const cursor = plan.reset ? 0 : plan.cursor;
       const mine = Object.fromEntries([...entities].filter(([k]) => tracksRecords || !k.startsWith('record:')));
       assert.deepEqual(mine, c.client_after.entities, `${c.name}: entity versions`);
       assert.deepEqual([...outbox.values()].map((o) => ({ op_id: o.op_id, status: o.status })),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { todaysWork, addMonths, ageOn } from '../js/today.js';
+import { todaysWork, addMonths, ageOn } from '../../../pwa/js/today.js';
 
 const TODAY = '2026-11-23';
 const byResident = (records) => {
