@@ -7,7 +7,7 @@ import { h, mount, toast } from './ui.js';
 import { t, errorText } from './i18n.js';
 import * as store from './store.js';
 import { loginAndEnrol, enrol, changePassword, instanceInfo } from './net.js';
-import { runSync, loggedOut, renderStatus } from './app.js';
+import { runSync, loggedOut, renderStatus } from './shell.js';
 
 const WEAK_PINS = new Set(['000000', '111111', '123456', '654321', '121212', '888888', '666666', '123123']);
 const FAIL_KEY = 'unlockFails';

@@ -9,7 +9,7 @@
  */
 import { h, mount, toast } from './ui.js';
 import * as store from './store.js';
-import { runSync } from './app.js';
+import { runSync } from './shell.js';
 
 export const QR_PREFIX = 'C1';
 export const QR_RE = /^C1[0-9A-HJKMNP-TV-Z]{20}$/;

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import login, new_id
 from marshmallow import ValidationError
 
 from server.problems import field_errors
@@ -123,15 +124,20 @@ def server_errors(schema: str, data: dict) -> dict:
     return {}
 
 
-def test_phone_and_server_agree_on_every_case():
-    """Same fields, same codes, same Chinese messages, for every case."""
+def phone_errors(cases: list[dict]) -> list[dict]:
+    """The phone's errors (pwa/js/validate.js) for each {schema, data, resident?}."""
     node = shutil.which("node")
     assert node, "node is needed for the phone app's tests"
-    payload = json.dumps([{"schema": s, "data": d} for s, d in CASES], ensure_ascii=False)
-    proc = subprocess.run([node, str(PWA / "tools" / "validate-cli.mjs")], input=payload,
-                          capture_output=True, text=True, timeout=60, cwd=PWA)
+    proc = subprocess.run([node, str(PWA / "tools" / "validate-cli.mjs")],
+                          input=json.dumps(cases, ensure_ascii=False), capture_output=True,
+                          text=True, timeout=60, cwd=PWA)
     assert proc.returncode == 0, proc.stderr
-    phone = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def test_phone_and_server_agree_on_every_case():
+    """Same fields, same codes, same Chinese messages, for every case."""
+    phone = phone_errors([{"schema": s, "data": d} for s, d in CASES])
     mismatches = []
     for (schema, data), js in zip(CASES, phone, strict=True):
         py = server_errors(schema, data)
@@ -139,6 +145,41 @@ def test_phone_and_server_agree_on_every_case():
             mismatches.append({"case": data, "server": py, "phone": js})
     assert not mismatches, json.dumps(mismatches, ensure_ascii=False, indent=1)
     assert sum(1 for (s, d) in CASES if server_errors(s, d) == {}) >= 2  # valid ones pass too
+
+
+BORN = "1950-03-07"  # resident_1 of the town fixture (tests/conftest.py)
+AGAINST_RESIDENT = [
+    rec(HT, sbp=140, dbp=90, service_date="1950-03-06"),  # the day before birth
+    rec(HT, sbp=140, dbp=90, service_date=BORN),  # the day of birth is fine
+    rec(DM, mode="phone", service_date="1949-01-01"),
+    rec("vaccination_check", service_date="1950-03-01"),
+    rec("elderly_health_check", service_date="1950-01-01", sbp_left=150),
+    # The schema's errors first; the resident is looked at only once the record is valid.
+    rec(HT, sbp=140, dbp=150, service_date="1950-01-01"),
+    rec(HT, sbp=140, dbp=90, service_date="1899-12-31"),
+    rec(HT, service_date="1950-01-01"),
+]
+
+
+def test_phone_and_server_agree_on_a_record_against_its_resident(app, client, town):
+    """No service before the resident was born: the phone, given the resident, words it as
+    the server's API does after the schema (server/services/records.py), the same codes and
+    messages, on the same cases; and accepts what the API stores."""
+    login(client, "doctor_a")
+    resident = str(town["resident_1"])
+    bodies = [{**case, "id": new_id(), "resident_id": resident} for case in AGAINST_RESIDENT]
+    phone = phone_errors([{"schema": "record", "data": body, "resident": {"birth_date": BORN}}
+                          for body in bodies])
+    mismatches = []
+    for body, js in zip(bodies, phone, strict=True):
+        r = client.post("/api/records", json=body)
+        assert r.status_code in (201, 422), r.get_json()
+        server = {} if r.status_code == 201 else r.get_json()["errors"]
+        if server != js:
+            mismatches.append({"case": body, "server": server, "phone": js})
+    assert not mismatches, json.dumps(mismatches, ensure_ascii=False, indent=1)
+    refused = [js for js in phone if js.get("service_date", [{}])[0].get("code") == "before_birth"]
+    assert len(refused) == 4
 
 
 @pytest.mark.parametrize("value,flags", [

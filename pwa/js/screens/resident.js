@@ -1,0 +1,94 @@
+/**
+ * A resident's profile (record, conditions, history, and the forms that apply to them)
+ * and a household's page (its members and the household visit).
+ */
+import { h, mount } from '../ui.js';
+import { t, fieldLabel, optionLabel } from '../i18n.js';
+import { data } from '../store.js';
+import { ageOn } from '../today.js';
+import { todayChina, urgentFlags } from '../validate.js';
+import { pendingIds, residentLine, noticesFor } from './common.js';
+
+function recordSummary(rec) {
+  const bits = [];
+  if (rec.sbp) bits.push(`${rec.sbp}/${rec.dbp}`);
+  if (rec.sbp_left) bits.push(`${rec.sbp_left}/${rec.dbp_left}`);
+  if (rec.fasting_glucose) bits.push(`${rec.fasting_glucose} mmol/L`);
+  if (rec.classification) bits.push(optionLabel('classification', rec.classification));
+  if (rec.topic) bits.push(rec.topic);
+  if (rec.doses_given && rec.doses_given.length) bits.push(rec.doses_given.map((d) => d.vaccine + d.dose_no).join(' '));
+  return bits.join(' · ');
+}
+
+/** The record forms a resident's page offers: their conditions, their age group. */
+function formsFor(conditions, age) {
+  const kinds = [];
+  if (conditions.includes('hypertension')) kinds.push('hypertension_followup');
+  if (conditions.includes('diabetes')) kinds.push('diabetes_followup');
+  if (age >= 65) kinds.push('elderly_health_check');
+  if (age < 7) kinds.push('vaccination_check');
+  for (const k of ['hypertension_followup', 'diabetes_followup']) if (!kinds.includes(k) && age >= 35) kinds.push(k);
+  return kinds;
+}
+
+/**
+ * A resident's profile: record, conditions, history, and the forms that apply.
+ * @param {HTMLElement} view
+ * @param {string} id
+ */
+export function resident(view, id) {
+  const r = data.resident.get(id);
+  if (!r) { mount(view, h('p', null, t('search.none'))); return; }
+  const today = todayChina();
+  const age = ageOn(r.birth_date, today);
+  const conditions = (r.conditions || []).filter((c) => !c.ended_on).map((c) => c.condition);
+  const pending = pendingIds();
+  const records = [...(data.recordsByResident.get(id) || [])].filter((x) => !x.deleted_at)
+    .sort((a, b) => b.service_date.localeCompare(a.service_date));
+  const household = r.household_id ? data.household.get(r.household_id) : null;
+  const kinds = formsFor(conditions, age);
+  mount(view,
+    h('section.card.profile', null,
+      h('h2', null, r.name, ' ', h('span.muted', null, `${t('sex.' + r.sex)} ${t('home.age', { n: age })}`),
+        pending.has(r.id) ? h('span.tag.warn', null, t('resident.unsynced')) : null,
+        r.record_created_on ? null : h('span.tag.warn#no-record', null, t('resident.no_record')),
+        r.status && r.status !== 'active' ? h('span.tag.bad#resident-status', null, optionLabel('status', r.status)) : null),
+      h('dl', null,
+        h('dt', null, fieldLabel('birth_date')), h('dd', null, r.birth_date),
+        h('dt', null, fieldLabel('national_id')), h('dd', null, r.national_id || '—'),
+        h('dt', null, fieldLabel('phone')), h('dd', null, r.phone ? h('a', { href: 'tel:' + r.phone }, r.phone) : '—'),
+        h('dt', null, t('resident.record_no')), h('dd', null, r.record_no || '—'),
+        h('dt', null, '居民卡'), h('dd#card-fallback', null, r.card_fallback ? r.card_fallback.replace(/^(.{4})(.{4})/, '$1-$2-') : '—'),
+        h('dt', null, t('resident.household')), h('dd', null, household ? h('a', { href: '#/household/' + household.id },
+          household.address || household.head_name || '—') : '—')),
+      h('div.chips', null, conditions.length ? conditions.map((c) => h('span.tag.cond', null, t('cond.' + c))) : null)),
+    noticesFor(r.id),
+    h('section.actions', null, kinds.map((k) => h('a.action', { href: `#/form/${k}/${r.id}` }, '+ ' + t('kind.' + k))),
+      h('a.action#edit-resident', { href: '#/edit-resident/' + r.id }, t('edit.resident')),
+      h('a.action#link-card', { href: '#/scan/link/' + r.id }, r.card_code ? '换绑居民卡' : '绑定居民卡')),
+    h('section.card', null, h('h3', null, t('resident.history')),
+      records.length ? h('div.list.history', null, records.map((rec) => h('div.item', null,
+        h('span', null, rec.service_date.slice(2), ' ', t('kind.' + rec.kind)),
+        h('span.muted', null, ' ' + recordSummary(rec)),
+        urgentFlags(rec).length ? h('span.tag.bad', null, '⚠') : null,
+        pending.has(rec.id) ? h('span.tag.warn', null, t('resident.unsynced')) : null))) : h('p.muted', null, t('resident.none'))));
+}
+
+/**
+ * A household: its members and the household visit.
+ * @param {HTMLElement} view
+ * @param {string} id
+ */
+export function household(view, id) {
+  const hh = data.household.get(id);
+  if (!hh) { mount(view, h('p', null, t('search.none'))); return; }
+  const members = [...data.resident.values()].filter((r) => r.household_id === id);
+  mount(view, h('section.card', null, h('h2', null, hh.head_name || hh.address),
+    h('p.muted', null, [hh.address, hh.group_no && hh.group_no + '组', hh.house_no].filter(Boolean).join(' ')),
+    h('h3', null, t('resident.members')), h('div.list', null, members.map((r) => residentLine(r, r.relationship_to_head)))),
+  h('section.actions', null,
+    h('a.action', { href: '#/form/household_visit/' + id }, '+ ' + t('new.household_visit')),
+    h('a.action', { href: '#/new-resident/' + id }, '+ ' + t('resident.add_member')),
+    h('a.action#edit-household', { href: '#/edit-household/' + id }, t('edit.household'))),
+  noticesFor(id));
+}
