@@ -21,7 +21,9 @@ def _followups(ws: Windows, pts, stmt: Select) -> Select:
 
 
 def standard(w: AnyWindow, condition: str, kind: str) -> Select:
-    """Patients with the counted follow-ups their time under management asks for."""
+    """Patients with the counted follow-ups their time under management asks for.
+
+    docs/indicators.md#htn_standard (and #dm_standard): one per quarter managed."""
     ws = as_windows(w)
     pts = patients(ws, condition)
     modes = ws.setting("followup_counted_modes", "modes", ["clinic", "home"])
@@ -34,7 +36,7 @@ def standard(w: AnyWindow, condition: str, kind: str) -> Select:
     n = func.coalesce(counted.c.n, 0)
     reason = case((n >= pts.c.required, None), (n == 0, literal("never_followed")),
                   else_=literal("too_few"))
-    # Nobody is judged before a follow-up has fallen due (under 3 months managed).
+    # Nobody is judged before a quarter's follow-up has fallen due (patients()).
     return (rows(pts, flag(n >= pts.c.required), reason)
             .outerjoin(counted, and_(counted.c.resident_id == pts.c.resident_id,
                                      counted.c.wid == pts.c.wid))
@@ -72,13 +74,15 @@ def _with_latest(pts, last):
     return and_(last.c.resident_id == pts.c.resident_id, last.c.wid == pts.c.wid)
 
 
-def bp_control(w: AnyWindow) -> Select:
-    """Hypertensives whose latest BP is below 140/90 (150/90 at 65+) / under management."""
+def bp_control(w: AnyWindow, relaxed: bool = True) -> Select:
+    """Hypertensives whose latest BP is below 140/90 / under management; with `relaxed`,
+    below 150/90 at the relaxed age (docs/indicators.md#htn_control, #htn_control_140)."""
     ws = as_windows(w)
     pts = patients(ws, "hypertension")
     h = HypertensionFollowUp.__table__
     last = _latest(ws, pts, h, (h.c.sbp, h.c.dbp), "hypertension_followup")
-    limit = case((pts.c.birth_date <= pts.c.relaxed_born_by, 150), else_=140)
+    limit = (case((pts.c.birth_date <= pts.c.relaxed_born_by, 150), else_=140) if relaxed
+             else literal(140))
     ok = and_(last.c.sbp < limit, last.c.dbp < 90)
     reason = case((last.c.sbp.is_(None), literal("no_reading")), (ok, None),
                   else_=literal("uncontrolled"))
@@ -86,7 +90,8 @@ def bp_control(w: AnyWindow) -> Select:
 
 
 def glucose_control(w: AnyWindow) -> Select:
-    """Diabetics whose latest fasting glucose is below 7.0 mmol/L / under management."""
+    """Diabetics whose latest fasting glucose is below 7.0 mmol/L / under management
+    (docs/indicators.md#dm_control)."""
     ws = as_windows(w)
     pts = patients(ws, "diabetes")
     d = DiabetesFollowUp.__table__
@@ -98,18 +103,22 @@ def glucose_control(w: AnyWindow) -> Select:
 
 
 def elderly_mgmt(w: AnyWindow) -> Select:
-    """65+ residents with this year's check, assessment and guidance / 65+ residents."""
+    """65+ residents with this year's check, assessment and guidance / 65+ residents
+    (docs/indicators.md#elderly_mgmt): checks dated while the resident was present."""
     ws = as_windows(w)
-    pop, win = population(ws), ws.table
+    pop = population(ws)
     e = ElderlyHealthCheck.__table__.c
-    checked = (select(win.c.wid, SR.resident_id,
+    checked = (select(pop.c.wid, pop.c.resident_id,
                       func.max(flag(and_(e.health_assessment.is_not(None),
                                           ~ws.sql.json_is_empty(e.guidance)))).label("full"))
-               .select_from(SRT).join(ElderlyHealthCheck.__table__, e.id == SR.id)
-               .join(win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
-                               live(ws, win.c.as_of)))
-               .where(SR.kind == "elderly_health_check")
-               .group_by(win.c.wid, SR.resident_id).subquery("checked"))
+               .select_from(pop)
+               .join(SRT, and_(SR.resident_id == pop.c.resident_id,
+                               SR.service_date >= pop.c.present_from,
+                               SR.service_date <= pop.c.present_to, live(ws, pop.c.as_of)))
+               .join(ElderlyHealthCheck.__table__, e.id == SR.id)
+               .where(SR.kind == "elderly_health_check",
+                      pop.c.birth_date <= pop.c.elderly_born_by)
+               .group_by(pop.c.wid, pop.c.resident_id).subquery("checked"))
     full = func.coalesce(checked.c.full, 0)
     reason = case((full == 1, None), (checked.c.resident_id.is_(None),
                                       literal("never_checked")), else_=literal("incomplete"))

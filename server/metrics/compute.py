@@ -25,11 +25,13 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
 
 from core.models import RECORD_CLASSES, EducationActivity, Household, Resident
+from server.metrics import keys as K
 from server.metrics.chronic import bp_control, elderly_mgmt, glucose_control, standard
 from server.metrics.definitions import BY_KEY, PERIOD
 from server.metrics.doses import vacc_certificate, vacc_coverage, vacc_timely
@@ -89,25 +91,32 @@ def record_use(w: AnyWindow) -> Select:
             .where(with_record))
 
 
-def _activities(activity_type: str) -> Callable[[AnyWindow], Select]:
+def _activities(activity_type: str, attendance: bool = False) \
+        -> Callable[[AnyWindow], Select]:
+    """A builder counting the period's education activities of one type, or with
+    `attendance` totalling their audience counts (docs/indicators.md#edu_attendance)."""
     def build(w: AnyWindow) -> Select:
         ws = as_windows(w)
         win = ws.table
         ea = EducationActivity.__table__.c
+        num = func.coalesce(ea.audience_count, 0) if attendance else ONE
         return in_periods(
             select(win.c.wid, null().label("resident_id"), SR.village_id, SR.doctor_id,
-                   ONE.label("num"), cast(null(), Integer).label("den"),
+                   num.label("num"), cast(null(), Integer).label("den"),
                    null().label("reason"))
             .select_from(SRT).join(EducationActivity.__table__, ea.id == SR.id)
             .where(SR.kind == "education_activity", ea.activity_type == activity_type),
             ws, SR)
 
-    build.__doc__ = f"Education activities of type {activity_type} in the period."
+    build.__doc__ = (f"Audience total of {activity_type} activities in the period."
+                     if attendance else f"Education activities of type {activity_type} in "
+                     "the period.")
     return build
 
 
 def edu_reach(w: AnyWindow) -> Select:
-    """Residents signed in at an education activity this year / permanent residents."""
+    """Residents signed in at an education activity this year while present / permanent
+    residents (docs/indicators.md#edu_reach)."""
     ws = as_windows(w)
     pop, win = population(ws), ws.table
     ea = EducationActivity.__table__.c
@@ -117,7 +126,7 @@ def edu_reach(w: AnyWindow) -> Select:
     # SQLite can index it), then matched to the windows it counts in.
     r = Resident.__table__.c
     known = (each_window(
-        select(win.c.wid, r.id.label("rid")).select_from(SRT)
+        select(win.c.wid, r.id.label("rid"), SR.service_date.label("day")).select_from(SRT)
         .join(EducationActivity.__table__, ea.id == SR.id)
         .join(items, literal(True))
         .join(Resident.__table__, ws.sql.uuid_column_key(r.id)
@@ -126,10 +135,16 @@ def edu_reach(w: AnyWindow) -> Select:
         win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
                   stored_by(SR, win.c.as_of)))
         .distinct().subquery("known"))
-    reached = known.c.rid.is_not(None)
+    # Sign-ins while the resident was present, one row per resident and window.
+    signed = (select(pop.c.wid, pop.c.resident_id).select_from(pop)
+              .join(known, and_(known.c.rid == pop.c.resident_id, known.c.wid == pop.c.wid,
+                                known.c.day >= pop.c.present_from,
+                                known.c.day <= pop.c.present_to))
+              .distinct().subquery("signed"))
+    reached = signed.c.resident_id.is_not(None)
     return (rows(pop, flag(reached), case((reached, None), else_=literal("not_reached")))
-            .outerjoin(known, and_(known.c.rid == pop.c.resident_id,
-                                   known.c.wid == pop.c.wid)))
+            .outerjoin(signed, and_(signed.c.resident_id == pop.c.resident_id,
+                                    signed.c.wid == pop.c.wid)))
 
 
 def contract_rate(w: AnyWindow) -> Select:
@@ -141,9 +156,19 @@ def contract_rate(w: AnyWindow) -> Select:
 
 
 def household_visits(w: AnyWindow) -> Select:
-    """Households visited in the period / households of the township."""
+    """Households visited in the period / households in which a permanent resident lived
+    at some time in the period (docs/indicators.md#household_visits)."""
     ws = as_windows(w)
     win = ws.table
+    m = Resident.__table__.alias("member")
+    # A household exists for the figure while someone of the permanent population lives
+    # in it: not before its first member was born or moved in, nor after the last left.
+    lived = exists().where(m.c.household_id == Household.id, m.c.permanent.is_(True),
+                           or_(m.c.deleted_at.is_(None), m.c.deleted_at > win.c.as_of),
+                           m.c.birth_date <= win.c.wend,
+                           or_(m.c.moved_in_on.is_(None), m.c.moved_in_on <= win.c.wend),
+                           or_(m.c.moved_out_on.is_(None), m.c.moved_out_on >= win.c.pstart),
+                           or_(m.c.died_on.is_(None), m.c.died_on >= win.c.pstart))
     vdoc = village_doctor().subquery("vdoc")
     h = Household
     visits = (in_periods(select(win.c.wid, SR.household_id.label("hid")).select_from(SRT)
@@ -159,27 +184,32 @@ def household_visits(w: AnyWindow) -> Select:
             .select_from(h).join(win, literal(True))
             .outerjoin(vdoc, vdoc.c.village_id == h.village_id)
             .outerjoin(visits, and_(visits.c.hid == h.id, visits.c.wid == win.c.wid))
-            .where(h.village_id.in_(ws.village_ids), h.deleted_at.is_(None)))
+            .where(h.village_id.in_(ws.village_ids), h.deleted_at.is_(None), lived))
 
 
+# Each indicator's computation; its definition is docs/indicators.md#<key>.
 BUILDERS: dict[str, Callable[[AnyWindow], Select]] = {
-    "record_coverage": record_coverage,
-    "e_record_coverage": e_record_coverage,
-    "record_use": record_use,
-    "htn_standard": lambda w: standard(w, "hypertension", "hypertension_followup"),
-    "htn_control": bp_control,
-    "dm_standard": lambda w: standard(w, "diabetes", "diabetes_followup"),
-    "dm_control": glucose_control,
-    "elderly_mgmt": elderly_mgmt,
-    "vacc_coverage": vacc_coverage,
-    "vacc_timely": vacc_timely,
-    "vacc_certificate": vacc_certificate,
-    "edu_lectures": _activities("lecture"),
-    "edu_boards": _activities("bulletin_board"),
-    "edu_consultations": _activities("consultation"),
-    "edu_reach": edu_reach,
-    "contract_rate": contract_rate,
-    "household_visits": household_visits,
+    K.RECORD_COVERAGE: record_coverage,
+    K.E_RECORD_COVERAGE: e_record_coverage,
+    K.RECORD_USE: record_use,
+    K.HTN_STANDARD: lambda w: standard(w, "hypertension", "hypertension_followup"),
+    K.HTN_CONTROL: bp_control,
+    K.HTN_CONTROL_140: lambda w: bp_control(w, relaxed=False),
+    K.DM_STANDARD: lambda w: standard(w, "diabetes", "diabetes_followup"),
+    K.DM_CONTROL: glucose_control,
+    K.ELDERLY_MGMT: elderly_mgmt,
+    K.VACC_COVERAGE: vacc_coverage,
+    K.VACC_TIMELY: vacc_timely,
+    K.VACC_CERTIFICATE: vacc_certificate,
+    K.EDU_LECTURES: _activities("lecture"),
+    K.EDU_BOARDS: _activities("bulletin_board"),
+    K.EDU_CONSULTATIONS: _activities("consultation"),
+    K.EDU_AV: _activities("audio_visual"),
+    K.EDU_PRINTED: _activities("printed_materials"),
+    **{K.attendance(t): _activities(t, attendance=True) for t in K.EDU_ATTENDANCE_TYPES},
+    K.EDU_REACH: edu_reach,
+    K.CONTRACT_RATE: contract_rate,
+    K.HOUSEHOLD_VISITS: household_visits,
 }
 assert set(BUILDERS) == {i.key for i in BY_KEY.values() if i.supported}
 

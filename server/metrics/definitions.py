@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.metrics import keys as K
-
 from core.models import Setting, Target
+from server.metrics import keys as K
 
 EDITION = "2017-3"  # specification edition these definitions follow
 

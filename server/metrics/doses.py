@@ -1,6 +1,9 @@
-"""Vaccination indicators over children 0-6: doses due by the national schedule against
-doses recorded as given (in time, for the timely rate), and certificates seen.
+"""Vaccination indicators on the national basis: doses due in the period against doses
+given, by the date they were given (docs/indicators.md#vacc_coverage, #vacc_timely), and
+certificates seen (#vacc_certificate).
 
+`dose_rows` is the one computation of "due" and "given": the pooled indicators here and
+the per-vaccine-and-dose rollups and drill-down of server/metrics/vaccines.py read it.
 Builders return the standard unit rows (server/metrics/units.py), one per window and
 dose due (`unit` names the dose) or child.
 """
@@ -13,87 +16,101 @@ from server.metrics.population import as_windows, each_window, population, store
 from server.metrics.units import SR, SRT, AnyWindow, flag, live, rows
 
 
-def _children(w: AnyWindow):
-    """The population's children aged 0-6 at the end."""
-    pop = population(w)
-    return pop, pop.c.birth_date > pop.c.child_born_after
+def dose_rows(w: AnyWindow):
+    """One row per window and dose due in the period to a child who lived here that day.
 
-
-def _doses(w: AnyWindow, timely: bool) -> Select:
-    """Doses due by the end (national schedule) against doses recorded as given."""
+    Columns: wid, resident_id, village_id, doctor_id, birth_date, vaccine, dose_no,
+    due_age_months, due_on, given_on (date given, or the recording check's date when the
+    dose carries none; NULL if not given by the window's end), dated_on (the dose's own
+    recorded date) and timely (1 if given before the child reached due age + the
+    schedule's timely window, in calendar months)."""
     ws = as_windows(w)
-    pop, is_child = _children(ws)
-    win = ws.table
+    sql, pop, win = ws.sql, population(ws), ws.table
+    sched = VaccineScheduleDose
+    due_on = sql.add_months(pop.c.birth_date, sched.due_age_months)
+    deadline = sql.add_months(pop.c.birth_date,
+                              sched.due_age_months + sched.timely_within_months)
+    # Due in the period, and while the child lived here (born, moved in by then, not
+    # moved out or dead before): present_from/present_to bound their time in the window.
+    due = (select(pop.c.wid, pop.c.resident_id, pop.c.village_id, pop.c.doctor_id,
+                  pop.c.birth_date, sched.vaccine, sched.dose_no, sched.due_age_months,
+                  due_on.label("due_on"), deadline.label("deadline"))
+           .join(sched, literal(True))
+           .where(pop.c.birth_date > pop.c.dose_born_after, due_on >= pop.c.pstart,
+                  due_on >= pop.c.present_from, due_on <= pop.c.present_to)
+           .subquery("due"))
     vc = VaccinationCheck.__table__.c
-    items, get, _ = ws.sql.json_items(vc.doses_given)
+    items, get, _ = sql.json_items(vc.doses_given)
+    dated = sql.text_date(get("date"))
+    # Each check's list expanded once and matched to the windows whose as_of stored it,
+    # the dose counted by the date it was given (the check's own date only when the dose
+    # has none), whatever date the check that recorded it carries.
     # Expanded first, grouped after: PostgreSQL will not match a GROUP BY expression
     # whose JSON key is a separate bind parameter from the SELECT's.
-    # Each check's list expanded once, then matched to the windows it counts in.
-    doses = (each_window(
+    listed = (each_window(
         select(win.c.wid, SR.resident_id, get("vaccine").label("vaccine"),
-               cast(get("dose_no"), Integer).label("dose_no"), get("date").label("day"))
+               cast(get("dose_no"), Integer).label("dose_no"), dated.label("dated_on"),
+               func.coalesce(dated, SR.service_date).label("given_on"))
         .select_from(SRT).join(VaccinationCheck.__table__, vc.id == SR.id)
         .join(items, literal(True))
         .where(SR.kind == "vaccination_check", SR.village_id.in_(ws.village_ids)),
-        win, and_(SR.service_date <= win.c.wend, stored_by(SR, win.c.as_of))).subquery("doses"))
-    given = (select(doses.c.wid, doses.c.resident_id, doses.c.vaccine, doses.c.dose_no,
-                    func.min(doses.c.day).label("given_on"))
-             .group_by(doses.c.wid, doses.c.resident_id, doses.c.vaccine, doses.c.dose_no)
-             .subquery("given"))
-    sched = VaccineScheduleDose
-    age_months = (pop.c.end_ym - _year_month(pop.c.birth_date)
-                  - case((func.extract("day", pop.c.birth_date) > pop.c.end_day, 1), else_=0))
-    due = (select(pop.c.wid, pop.c.resident_id, pop.c.village_id, pop.c.doctor_id,
-                  pop.c.birth_date, sched.vaccine, sched.dose_no, sched.due_age_months,
-                  sched.timely_within_months)
-           .join(sched, age_months >= sched.due_age_months)
-           .where(is_child).subquery("due"))
-    got = given.c.resident_id.is_not(None)
-    if timely:
-        limit = due.c.due_age_months + due.c.timely_within_months
-        at_dose = _months_between(due.c.birth_date, ws.sql.text_date(given.c.given_on))
-        ok = and_(got, at_dose <= limit)
-        reason = case((ok, None), (got, literal("late_dose")), else_=literal("dose_missing"))
-    else:
-        ok, reason = got, case((got, None), else_=literal("dose_missing"))
-    return (rows(due, flag(ok), reason)
-            .add_columns((due.c.vaccine + literal("-") + cast(due.c.dose_no, String))
-                         .label("unit"))
+        win, stored_by(SR, win.c.as_of)).subquery("listed"))
+    given = (select(listed.c.wid, listed.c.resident_id, listed.c.vaccine, listed.c.dose_no,
+                    func.min(listed.c.given_on).label("given_on"),
+                    func.min(listed.c.dated_on).label("dated_on"))
+             .group_by(listed.c.wid, listed.c.resident_id, listed.c.vaccine,
+                       listed.c.dose_no).subquery("given"))
+    wend = win.alias("wend")
+    by_end = given.c.given_on <= wend.c.wend
+    in_time = and_(by_end, given.c.dated_on < due.c.deadline)
+    return (select(due.c.wid, due.c.resident_id, due.c.village_id, due.c.doctor_id,
+                   due.c.birth_date, due.c.vaccine, due.c.dose_no, due.c.due_age_months,
+                   due.c.due_on, case((by_end, given.c.given_on), else_=None).label("given_on"),
+                   case((by_end, given.c.dated_on), else_=None).label("dated_on"),
+                   flag(in_time).label("timely"))
+            .select_from(due).join(wend, wend.c.wid == due.c.wid)
             .outerjoin(given, and_(given.c.wid == due.c.wid,
                                    given.c.resident_id == due.c.resident_id,
                                    given.c.vaccine == due.c.vaccine,
-                                   given.c.dose_no == due.c.dose_no)))
+                                   given.c.dose_no == due.c.dose_no))
+            .subquery("doses"))
 
 
-def _year_month(day) -> object:
-    """year * 12 + month of a date column (portable)."""
-    return cast(func.extract("year", day) * 12 + func.extract("month", day), Integer)
-
-
-def _months_between(birth, day) -> object:
-    """Whole months from a birth date to another date column (portable)."""
-    return (_year_month(day) - _year_month(birth)
-            - case((func.extract("day", birth) > func.extract("day", day), 1), else_=0))
+def _doses(w: AnyWindow, timely: bool) -> Select:
+    """The standard unit rows of the pooled coverage or timely rate."""
+    d = dose_rows(w)
+    got = d.c.given_on.is_not(None)
+    if timely:
+        ok = d.c.timely == 1
+        reason = case((ok, None), (got, literal("late_dose")), else_=literal("dose_missing"))
+    else:
+        ok, reason = got, case((got, None), else_=literal("dose_missing"))
+    return (rows(d, flag(ok), reason)
+            .add_columns((d.c.vaccine + literal("-") + cast(d.c.dose_no, String))
+                         .label("unit")))
 
 
 def vacc_coverage(w: AnyWindow) -> Select:
-    """Doses given / doses due, over children 0-6."""
+    """Doses due in the period given by its end / doses due in the period
+    (docs/indicators.md#vacc_coverage)."""
     return _doses(w, timely=False)
 
 
 def vacc_timely(w: AnyWindow) -> Select:
-    """Doses given within the schedule's window / doses due."""
+    """Doses due in the period given within the schedule's window / doses due
+    (docs/indicators.md#vacc_timely)."""
     return _doses(w, timely=True)
 
 
 def vacc_certificate(w: AnyWindow) -> Select:
-    """Children 0-6 with a vaccination certificate seen / children 0-6."""
+    """Children 0-6 with a vaccination certificate seen / children 0-6
+    (docs/indicators.md#vacc_certificate): a check dated by the end, not after they left."""
     ws = as_windows(w)
-    pop, is_child = _children(ws)
+    pop = population(ws)
     vc = VaccinationCheck.__table__.c
     has = exists().where(SR.resident_id == pop.c.resident_id, SR.id == vc.id,
                          SR.kind == "vaccination_check",
-                         vc.certificate_present.is_(True), SR.service_date <= pop.c.wend,
+                         vc.certificate_present.is_(True), SR.service_date <= pop.c.present_to,
                          live(ws, pop.c.as_of))
     return rows(pop, flag(has), case((has, None), else_=literal("no_certificate"))) \
-        .where(is_child)
+        .where(pop.c.birth_date > pop.c.child_born_after)

@@ -13,11 +13,24 @@ every builder joins it, so one query answers all of them, grouped by `wid`.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, Integer, Select, and_, func, literal, or_, select, text, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -32,9 +45,14 @@ from core.models import (
 )
 from core.models.base import UTCDateTime
 from server.metrics.definitions import Period, settings_for, years_before
-from server.metrics.sql import FAR_FUTURE, FAR_PAST, Dialect, months_inclusive
+from server.metrics.sql import FAR_FUTURE, FAR_PAST, Dialect, quarter_index
 
 CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def calendar_month_end(day: dt.date) -> dt.date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 @dataclass
@@ -83,7 +101,13 @@ class Window:
             "elderly_born_by": years_before(self.period.end, int(age.get("elderly", 65))),
             "relaxed_born_by": years_before(self.period.end, int(age.get("bp_relaxed", 65))),
             "child_born_after": years_before(end, int(age.get("child_max", 6)) + 1),
+            # Nobody born before this has a scheduled dose (due by 7 years) in the year.
+            "dose_born_after": years_before(end, 8),
             "end_ym": end.year * 12 + end.month, "end_day": end.day,
+            # The window's quarter, and whether the window ends with it (1) or inside it
+            # (0): follow-ups are asked per quarter (docs/indicators.md#htn_standard).
+            "end_q": end.year * 4 + (end.month - 1) // 3,
+            "end_q_done": int(end.month % 3 == 0 and end == calendar_month_end(end)),
         }
 
     def key(self, whole_period: bool) -> tuple:
@@ -97,8 +121,8 @@ class Window:
 
 WINDOW_TYPES = {"pstart": Date, "pend": Date, "wend": Date, "ystart": Date,
                 "as_of": UTCDateTime, "year_ago": Date, "elderly_born_by": Date,
-                "relaxed_born_by": Date, "child_born_after": Date, "end_ym": Integer,
-                "end_day": Integer}
+                "relaxed_born_by": Date, "child_born_after": Date, "dose_born_after": Date,
+                "end_ym": Integer, "end_day": Integer, "end_q": Integer, "end_q_done": Integer}
 
 
 @dataclass
@@ -187,15 +211,16 @@ def each_window(stmt: Select, win, on) -> Select:
 
 # The window dates each set carries (Window.dates): only those its indicators read, so
 # the temporary tables of a backfill stay narrow.
-POP_DATES = ("wend", "as_of", "year_ago", "elderly_born_by", "child_born_after", "end_ym",
-             "end_day")
-PATIENT_DATES = ("as_of", "relaxed_born_by")
+POP_DATES = ("pstart", "wend", "as_of", "year_ago", "elderly_born_by", "child_born_after",
+             "dose_born_after", "end_ym", "end_day")
+PATIENT_DATES = ("wend", "as_of", "relaxed_born_by", "end_q_done")
 
 
 def _resident_columns(ws: Windows, win, dates: tuple[str, ...]) -> tuple[dict, object, object]:
     """Columns (by name) for residents joined to `win`, with the window `dates`, and the
     condition that a resident belongs to a window (present at some time from 1 January
-    to its end)."""
+    to its end): born, moved in by its end, not moved out or dead before 1 January
+    (docs/indicators.md#common). present_from / present_to bound their time in it."""
     sql, r = ws.sql, Resident
     vdoc = village_doctor().subquery("vdoc")
     columns = {
@@ -203,13 +228,14 @@ def _resident_columns(ws: Windows, win, dates: tuple[str, ...]) -> tuple[dict, o
         "doctor_id": func.coalesce(Household.responsible_doctor_id, vdoc.c.doctor_id)
         .label("doctor_id"),
         "birth_date": r.birth_date,
-        "present_from": sql.greatest(win.c.ystart, func.coalesce(r.moved_in_on,
-                                                                 sql.date(FAR_PAST))),
+        "present_from": sql.greatest(win.c.ystart, r.birth_date,
+                                     func.coalesce(r.moved_in_on, sql.date(FAR_PAST))),
         "present_to": sql.least(win.c.wend, func.coalesce(r.moved_out_on, sql.date(FAR_FUTURE)),
                                 func.coalesce(r.died_on, sql.date(FAR_FUTURE))),
         **{d: win.c[d] for d in dates},
     }
     present = and_(or_(r.deleted_at.is_(None), r.deleted_at > win.c.as_of),
+                   r.birth_date <= win.c.wend,
                    or_(r.moved_in_on.is_(None), r.moved_in_on <= win.c.wend),
                    or_(r.moved_out_on.is_(None), r.moved_out_on >= win.c.ystart),
                    or_(r.died_on.is_(None), r.died_on >= win.c.ystart))
@@ -229,14 +255,15 @@ def population(w: Window | Windows):
     one row per resident and window.
 
     Columns: wid, resident_id, village_id, doctor_id (responsible), birth_date,
-    record_created_on, record_no, contract_signed_on, and the window's POP_DATES.
+    present_from, present_to (their time in the window: services outside it count in no
+    numerator), record_created_on, record_no, contract_signed_on, and the window's
+    POP_DATES.
     """
     ws = as_windows(w)
     if "pop" in ws.materialized:
         return ws.materialized["pop"]
     win, r = ws.table, Resident
     columns, present, vdoc = _resident_columns(ws, win, POP_DATES)
-    del columns["present_from"], columns["present_to"]
     stmt = _registered(select(*(c.label(k) for k, c in columns.items()), r.record_created_on,
                               r.record_no, r.contract_signed_on).select_from(r), ws, vdoc)
     return each_window(stmt, win, present).cte("pop")
@@ -246,9 +273,9 @@ def patients(w: Window | Windows, condition: str):
     """CTE of the population's patients under management for `condition`, per window.
 
     Adds managed_from / managed_to (presence and management intersected) and `required`,
-    the counted follow-ups asked of them: the yearly number pro-rated by calendar months
-    under management, rounded down (docs/adr/0020-denominators.md). Starts from the
-    condition register, not the whole population: patients are a tenth of it.
+    the counted follow-ups asked of them: one per calendar quarter under management
+    (docs/indicators.md#htn_standard, docs/adr/0058-national-definitions.md). Starts from
+    the condition register, not the whole population: patients are a tenth of it.
     """
     ws = as_windows(w)
     if f"patients_{condition}" in ws.materialized:
@@ -275,10 +302,15 @@ def patients(w: Window | Windows, condition: str):
         .select_from(cond).join(r, r.id == cond.c.resident_id), ws, vdoc) \
         .join(wp, and_(wp.c.wid == cond.c.wid, present)).subquery("managed")
     per_year = int(ws.setting("followups_required", condition, 4))
-    # Calendar months touched, rounded down to whole follow-ups: a quarterly visit is due
-    # once its quarter has passed (// is floor division on both databases).
-    months = months_inclusive(inner.c.managed_from, inner.c.managed_to)
-    return (select(inner, (per_year * months // 12).label("required"))
+    # One follow-up for each quarter under management (the national four a year; another
+    # yearly number is spread over the quarters, rounded up). The last quarter is asked
+    # unless management runs on to a window end inside it: a month in mid-quarter does
+    # not yet ask for that quarter.
+    first_q, last_q = quarter_index(inner.c.managed_from), quarter_index(inner.c.managed_to)
+    last_asked = case((or_(inner.c.managed_to < inner.c.wend, inner.c.end_q_done == 1), 1),
+                      else_=0)
+    quarters = last_q - first_q + last_asked
+    return (select(inner, ((per_year * quarters + 3) // 4).label("required"))
             .where(inner.c.managed_from <= inner.c.managed_to)
             .cte(f"patients_{condition}"))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Integer, String, case, cast, func, literal, or_
+from sqlalchemy import Date, Integer, Interval, String, case, cast, func, literal, or_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ColumnElement
 
@@ -38,6 +38,20 @@ class Dialect:
         if self.pg:
             return day + days
         return func.date(day, f"{days:+d} days")
+
+    def add_months(self, day, months) -> ColumnElement:
+        """A date column plus a whole number of calendar months (a column or a number):
+        the same day of the month, or the month's last day when it has no such day (31
+        January + 1 month = 28 or 29 February), alike on both databases."""
+        if self.pg:
+            return cast(day + func.make_interval(0, months, type_=Interval), Date)
+        # SQLite's own '+N months' runs over into the next month (31 January + 1 month =
+        # 3 March): go to the 1st of the target month, add the day, keep within the month.
+        first = func.date(day, "start of month",
+                          literal("+") + cast(months, String) + literal(" months"))
+        offset = literal("+") + cast(cast(func.extract("day", day), Integer) - 1, String) \
+            + literal(" days")
+        return func.min(func.date(first, offset), func.date(first, "+1 month", "-1 day"))
 
     def greatest(self, *exprs) -> ColumnElement:
         """The largest of non-NULL expressions (callers coalesce NULLs away first)."""
@@ -136,3 +150,9 @@ def batch_settings(session) -> None:
     session.execute(text("SET LOCAL jit = off"))
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def quarter_index(day) -> ColumnElement:
+    """year * 4 + quarter (0-3) of a date column: consecutive quarters differ by 1."""
+    return (cast(func.extract("year", day), Integer) * 4
+            + (cast(func.extract("month", day), Integer) - 1) // 3)

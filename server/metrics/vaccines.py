@@ -1,13 +1,14 @@
-"""Vaccination coverage per vaccine and dose (接种率): doses given / doses due.
+"""Vaccination per vaccine and dose (接种率, 及时接种率): doses given / doses due.
 
-The schedule is data (`vaccine_schedule`, the national immunization schedule); a dose is
-due for a child 0-6 of the population whose age in whole months at the window's end has
-reached the dose's due age; it is given when any vaccination check stored by as_of lists
-it in `doses_given`. Missing doses carry why: no vaccination check at all, or the reason
-the latest check that named the dose recorded in `missed_doses`, and whether the
-guardian was told. The figures are stored as rollups under indicator
-"vacc:<vaccine>:<dose>" so pages read them (and a closed period keeps them) like every
-other indicator (docs/adr/0020-denominators.md, 0021-frozen-periods.md).
+The schedule is data (`vaccine_schedule`, the national immunization schedule). Which
+doses are due in a period and which were given, and in time, is computed once, by
+server.metrics.doses.dose_rows (docs/indicators.md#vacc_coverage, #vacc_timely): due in
+the period to a child who lived here on the due date, given by the date the dose was
+given. Missing doses carry why: no vaccination check at all, or the reason the latest
+check that named the dose recorded in `missed_doses`, and whether the guardian was told.
+The figures are stored as rollups under "vacc:<vaccine>:<dose>" (coverage) and
+"vacc_timely:<vaccine>:<dose>" (timely) so pages read them (and a closed period keeps
+them) like every other indicator (docs/adr/0021-frozen-periods.md).
 """
 from __future__ import annotations
 
@@ -19,19 +20,25 @@ from sqlalchemy.orm import Session
 from core.clock import now_utc
 from core.models import Resident, ServiceRecord, VaccinationCheck, VaccineScheduleDose, Village
 from server.metrics import read
-from server.metrics.definitions import parse_period, target_of, targets_for, years_before
-from server.metrics.population import Window, live_records, make_window, population
-from server.metrics.sql import months_of_age
+from server.metrics.definitions import parse_period, target_of, targets_for
+from server.metrics.doses import dose_rows
+from server.metrics.keys import VACC_COVERAGE, VACC_DOSE_PREFIX, VACC_TIMELY_DOSE_PREFIX
+from server.metrics.population import Window, live_records, make_window
 
-PREFIX = "vacc:"
+PREFIX = VACC_DOSE_PREFIX
 NEAR = 0.05  # within 5 points below the target: shown amber, not red
 SRT, VCT = ServiceRecord.__table__, VaccinationCheck.__table__
 SR, VC = SRT.c, VCT.c
 
 
 def key(vaccine: str, dose_no: int) -> str:
-    """The rollup indicator of one dose, e.g. "vacc:HepB:2"."""
+    """The rollup indicator of one dose's coverage, e.g. "vacc:HepB:2"."""
     return f"{PREFIX}{vaccine}:{dose_no}"
+
+
+def timely_key(vaccine: str, dose_no: int) -> str:
+    """The rollup indicator of one dose's timely rate, e.g. "vacc_timely:HepB:2"."""
+    return f"{VACC_TIMELY_DOSE_PREFIX}{vaccine}:{dose_no}"
 
 
 def _checks(w: Window):
@@ -51,30 +58,16 @@ def _listed(w: Window, column, label: str, *extra):
 
 
 def dose_units(w: Window, why: bool = True):
-    """One row per dose due: resident_id, village_id, doctor_id, vaccine, dose_no,
-    due_age_months, num (1 given), den (1), given_on, and with `why` also reason,
-    missed_reason and notified (the drill-down's columns; the rollups skip them)."""
-    pop = population(w)
-    oldest = years_before(w.end, int(w.setting("age_thresholds", "child_max", 6)) + 1)
-    s = VaccineScheduleDose
-    due = (select(pop.c.resident_id, pop.c.village_id, pop.c.doctor_id, s.vaccine, s.dose_no,
-                  s.due_age_months)
-           .join(s, months_of_age(w.sql, pop.c.birth_date, w.end) >= s.due_age_months)
-           .where(pop.c.birth_date > oldest).subquery("due"))
-    given_items = _listed(w, VC.doses_given, "given_items", "date")
-    given = (select(given_items.c.resident_id, given_items.c.vaccine, given_items.c.dose_no,
-                    func.min(given_items.c.date).label("given_on"))
-             .group_by(given_items.c.resident_id, given_items.c.vaccine,
-                       given_items.c.dose_no).subquery("given"))
-    got = given.c.resident_id.is_not(None)
-    stmt = (select(due.c.resident_id, due.c.village_id, due.c.doctor_id, due.c.vaccine,
-                   due.c.dose_no, due.c.due_age_months,
-                   case((got, 1), else_=0).label("num"), literal(1).label("den"),
-                   given.c.given_on)
-            .select_from(due)
-            .outerjoin(given, and_(given.c.resident_id == due.c.resident_id,
-                                   given.c.vaccine == due.c.vaccine,
-                                   given.c.dose_no == due.c.dose_no)))
+    """One row per dose due in the period: resident_id, village_id, doctor_id, vaccine,
+    dose_no, due_age_months, due_on, num (1 given), timely, den (1), given_on, and with
+    `why` also reason, missed_reason and notified (the drill-down's columns; the rollups
+    skip them)."""
+    due = dose_rows(w)
+    got = due.c.given_on.is_not(None)
+    stmt = select(due.c.resident_id, due.c.village_id, due.c.doctor_id, due.c.vaccine,
+                  due.c.dose_no, due.c.due_age_months, due.c.due_on,
+                  case((got, 1), else_=0).label("num"), due.c.timely,
+                  literal(1).label("den"), due.c.given_on)
     return _with_why(w, stmt, due, got) if why else stmt
 
 
@@ -88,6 +81,7 @@ def _with_why(w: Window, stmt, due, got):
         order_by=missed_items.c.service_date.desc()).label("rn")).subquery("ranked")
     missed = select(ranked).where(ranked.c.rn == 1).subquery("missed")
     checked = select(SR.resident_id).where(*_checks(w)).distinct().subquery("checked")
+    stmt = stmt.select_from(due)
     reason = case((got, None), (checked.c.resident_id.is_(None), literal("no_check")),
                   else_=literal("dose_missing"))
     return (stmt.add_columns(reason.label("reason"),
@@ -101,10 +95,11 @@ def _with_why(w: Window, stmt, due, got):
 
 
 def aggregate(session: Session, w: Window) -> list[tuple]:
-    """(village_id, doctor_id, vaccine, dose_no, given, due) grouped in the database."""
+    """(village_id, doctor_id, vaccine, dose_no, given, timely, due) grouped in the
+    database."""
     u = dose_units(w, why=False).subquery("units")
     stmt = (select(u.c.village_id, u.c.doctor_id, u.c.vaccine, u.c.dose_no, func.sum(u.c.num),
-                   func.sum(u.c.den))
+                   func.sum(u.c.timely), func.sum(u.c.den))
             .group_by(u.c.village_id, u.c.doctor_id, u.c.vaccine, u.c.dose_no))
     return [tuple(r) for r in session.execute(stmt)]
 
@@ -113,16 +108,17 @@ def add_rollups(session: Session, w: Window, add_all: Callable, cache: dict | No
         -> None:
     """Feed each dose's figures to rollups' `add_all(village, doctor, indicator, num, den)`.
 
-    Doses due and given depend only on the window's end and as_of, so periods ending the
-    same day (a quarter and its last month) share one query through rollups' `cache`."""
-    cache_key = (PREFIX, w.end, w.as_of)
+    Doses due in the period depend on its start, its end and as_of (periods with all
+    three equal share one query through rollups' `cache`)."""
+    cache_key = (PREFIX, w.period.start, w.end, w.as_of)
     rows = cache.get(cache_key) if cache is not None else None
     if rows is None:
         rows = aggregate(session, w)
         if cache is not None:
             cache[cache_key] = rows
-    for village_id, doctor_id, vaccine, dose_no, num, den in rows:
+    for village_id, doctor_id, vaccine, dose_no, num, timely, den in rows:
         add_all(village_id, doctor_id, key(vaccine, dose_no), num, den)
+        add_all(village_id, doctor_id, timely_key(vaccine, dose_no), timely, den)
 
 
 def schedule(session: Session) -> list[VaccineScheduleDose]:
@@ -147,14 +143,17 @@ def coverage_table(session: Session, township_id: int, period_key: str) -> dict:
         cells = []
         for scope, scope_id, village_id in scopes:
             cell = cur.get((scope, scope_id, k))
+            timely = cur.get((scope, scope_id, timely_key(dose.vaccine, dose.dose_no)))
             value = read.value_of(cell, "rate")
-            rule = target_of(targets, "vacc_coverage", village_id)
+            rule = target_of(targets, VACC_COVERAGE, village_id)
             previous = read.value_of(prev.get((scope, scope_id, k)), "rate")
             met = read.judge(rule, value, previous, "rate", 1)
             near = (met is False and rule is not None and rule.value is not None
                     and value is not None and value >= rule.value - NEAR)
             cells.append({"num": cell[0] if cell else None, "den": cell[1] if cell else None,
-                          "value": value, "met": met, "near": near, "rule": rule,
+                          "timely": timely[0] if timely else None,
+                          "timely_value": read.value_of(timely, "rate"), "value": value,
+                          "met": met, "near": near, "rule": rule,
                           "village_id": village_id})
         rows.append({"dose": dose, "key": k, "cells": cells})
     return {"villages": [{"id": v.id, "name": v.name} for v in villages], "rows": rows}
