@@ -1,8 +1,9 @@
 """Phone app benchmarks in the machine's real Chromium (figures for docs/benchmarks.md).
 
-Not a test (no timing assertions): run it by hand,
+Not a test (no timing assertions): run it by hand, with the CPU throttling rates to try
+(default 1 and 4),
 
-    .venv/bin/python -m tests.pwa.bench_phone
+    .venv/bin/python -m bench.phone 1 4
 
 It builds a throwaway SQLite server with one village clinic's data (5,000 residents in
 1,500 households and 3,500 records: ~10,000 entities), logs a phone in, and measures the
@@ -41,7 +42,7 @@ from server import create_app
 from server.extensions import db
 from server.services.passwords import hash_password
 from server.validation.idcard import check_char
-from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE  # the tests' phone browser
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓"
             "曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈")
