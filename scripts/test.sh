@@ -10,6 +10,9 @@ if [ -d tests/pwa ] || [ -d tests/browser ]; then bash scripts/browser-deps.sh; 
 echo "== lint: the phone app and its unit tests (ESLint, pwa/eslint.config.js) =="
 (cd pwa && npm run --silent lint)
 
+echo "== lint: Python (ruff, [tool.ruff] in pyproject.toml) =="
+.venv/bin/ruff check .
+
 run_pytest() {
   # pytest exits 5 when it collected nothing: say so loudly rather than pass in silence.
   set +e

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 11:05:54.582727
 
 """
@@ -138,8 +138,10 @@ def upgrade():
     op.create_table('doctor_villages',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_doctor_villages_user_id_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_doctor_villages_village_id_villages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                            name=op.f('fk_doctor_villages_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['village_id'], ['villages.id'],
+                            name=op.f('fk_doctor_villages_village_id_villages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'village_id', name=op.f('pk_doctor_villages'))
     )
     op.create_table('households',
@@ -162,7 +164,8 @@ def upgrade():
     sa.Column('deleted_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['responsible_doctor_id'], ['users.id'], name=op.f('fk_households_responsible_doctor_id_users')),
+    sa.ForeignKeyConstraint(['responsible_doctor_id'], ['users.id'],
+                            name=op.f('fk_households_responsible_doctor_id_users')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_households_village_id_villages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households')),
     sa.UniqueConstraint('household_no', name=op.f('uq_households_household_no'))
@@ -224,10 +227,12 @@ def upgrade():
     sa.Column('to_village_id', sa.Integer(), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['from_village_id'], ['villages.id'], name=op.f('fk_residence_events_from_village_id_villages')),
+    sa.ForeignKeyConstraint(['from_village_id'], ['villages.id'],
+                            name=op.f('fk_residence_events_from_village_id_villages')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_residence_events_recorded_by_id_users')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_residence_events_resident_id_residents')),
-    sa.ForeignKeyConstraint(['to_village_id'], ['villages.id'], name=op.f('fk_residence_events_to_village_id_villages')),
+    sa.ForeignKeyConstraint(['to_village_id'], ['villages.id'],
+                            name=op.f('fk_residence_events_to_village_id_villages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_residence_events'))
     )
     with op.batch_alter_table('residence_events', schema=None) as batch_op:
@@ -240,7 +245,8 @@ def upgrade():
     sa.Column('diagnosed_on', sa.Date(), nullable=True),
     sa.Column('managed_since', sa.Date(), nullable=False),
     sa.Column('ended_on', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_resident_conditions_resident_id_residents')),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'],
+                            name=op.f('fk_resident_conditions_resident_id_residents')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_resident_conditions'))
     )
     with op.batch_alter_table('resident_conditions', schema=None) as batch_op:
@@ -265,7 +271,8 @@ def upgrade():
     sa.Column('deleted_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_service_records_device_id_devices')),
     sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_service_records_doctor_id_users')),
-    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_service_records_household_id_households')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'],
+                            name=op.f('fk_service_records_household_id_households')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_service_records_resident_id_residents')),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_service_records_village_id_villages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_records'))
@@ -273,7 +280,8 @@ def upgrade():
     with op.batch_alter_table('service_records', schema=None) as batch_op:
         batch_op.create_index('ix_service_records_doctor_date', ['doctor_id', 'service_date'], unique=False)
         batch_op.create_index('ix_service_records_resident_date', ['resident_id', 'service_date'], unique=False)
-        batch_op.create_index('ix_service_records_village_kind_date', ['village_id', 'kind', 'service_date'], unique=False)
+        batch_op.create_index('ix_service_records_village_kind_date', ['village_id', 'kind',
+                                                                       'service_date'], unique=False)
 
     op.create_table('diabetes_followups',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -301,11 +309,13 @@ def upgrade():
     sa.Column('medication_adherence', sa.String(length=15), nullable=True),
     sa.Column('adverse_reactions', sa.Text(), nullable=True),
     sa.Column('classification', sa.String(length=20), nullable=True),
-    sa.Column('medications', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('medications', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                    'postgresql'), nullable=True),
     sa.Column('referral_reason', sa.Text(), nullable=True),
     sa.Column('referral_to', sa.String(length=100), nullable=True),
     sa.Column('next_visit_date', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['id'], ['service_records.id'], name=op.f('fk_diabetes_followups_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['id'], ['service_records.id'],
+                            name=op.f('fk_diabetes_followups_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_diabetes_followups'))
     )
     op.create_table('education_activities',
@@ -316,10 +326,13 @@ def upgrade():
     sa.Column('presenter', sa.String(length=50), nullable=True),
     sa.Column('audience_type', sa.String(length=50), nullable=True),
     sa.Column('audience_count', sa.Integer(), nullable=False),
-    sa.Column('attendee_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('materials', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('attendee_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                     'postgresql'), nullable=True),
+    sa.Column('materials', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                  'postgresql'), nullable=True),
     sa.Column('board_id', sa.String(length=50), nullable=True),
-    sa.ForeignKeyConstraint(['id'], ['service_records.id'], name=op.f('fk_education_activities_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['id'], ['service_records.id'],
+                            name=op.f('fk_education_activities_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_education_activities'))
     )
     op.create_table('elderly_health_checks',
@@ -340,23 +353,29 @@ def upgrade():
     sa.Column('self_care_score', sa.Integer(), nullable=True),
     sa.Column('cognition_screen', sa.String(length=20), nullable=True),
     sa.Column('mood_screen', sa.String(length=20), nullable=True),
-    sa.Column('lifestyle', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('organ_function', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('lifestyle', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                  'postgresql'), nullable=True),
+    sa.Column('organ_function', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                       'postgresql'), nullable=True),
     sa.Column('tests', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('fasting_glucose', sa.Double(), nullable=True),
     sa.Column('problems_found', sa.Text(), nullable=True),
     sa.Column('health_assessment', sa.String(length=20), nullable=True),
     sa.Column('guidance', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.ForeignKeyConstraint(['id'], ['service_records.id'], name=op.f('fk_elderly_health_checks_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['id'], ['service_records.id'],
+                            name=op.f('fk_elderly_health_checks_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_elderly_health_checks'))
     )
     op.create_table('household_visits',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('members_seen', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('services_done', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('members_seen', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                     'postgresql'), nullable=True),
+    sa.Column('services_done', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                      'postgresql'), nullable=True),
     sa.Column('problems_found', sa.Text(), nullable=True),
     sa.Column('next_visit_date', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['id'], ['service_records.id'], name=op.f('fk_household_visits_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['id'], ['service_records.id'],
+                            name=op.f('fk_household_visits_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household_visits'))
     )
     op.create_table('hypertension_followups',
@@ -379,20 +398,25 @@ def upgrade():
     sa.Column('medication_adherence', sa.String(length=15), nullable=True),
     sa.Column('adverse_reactions', sa.Text(), nullable=True),
     sa.Column('classification', sa.String(length=20), nullable=True),
-    sa.Column('medications', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('medications', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                    'postgresql'), nullable=True),
     sa.Column('referral_reason', sa.Text(), nullable=True),
     sa.Column('referral_to', sa.String(length=100), nullable=True),
     sa.Column('next_visit_date', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['id'], ['service_records.id'], name=op.f('fk_hypertension_followups_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['id'], ['service_records.id'],
+                            name=op.f('fk_hypertension_followups_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hypertension_followups'))
     )
     op.create_table('vaccination_checks',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('card_sighted', sa.Boolean(), nullable=False),
     sa.Column('certificate_present', sa.Boolean(), nullable=False),
-    sa.Column('doses_due', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('doses_given', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('missed_doses', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('doses_due', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                  'postgresql'), nullable=True),
+    sa.Column('doses_given', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                    'postgresql'), nullable=True),
+    sa.Column('missed_doses', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
+                                                     'postgresql'), nullable=True),
     sa.Column('guardian_notified', sa.Boolean(), nullable=False),
     sa.Column('notified_via', sa.String(length=20), nullable=True),
     sa.Column('notified_on', sa.Date(), nullable=True),
@@ -400,7 +424,8 @@ def upgrade():
     sa.Column('catch_up_result', sa.String(length=100), nullable=True),
     sa.Column('found_by_active_search', sa.Boolean(), nullable=False),
     sa.Column('school_entry_checked', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['id'], ['service_records.id'], name=op.f('fk_vaccination_checks_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['id'], ['service_records.id'],
+                            name=op.f('fk_vaccination_checks_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vaccination_checks'))
     )
     # ### end Alembic commands ###

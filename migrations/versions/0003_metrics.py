@@ -83,7 +83,8 @@ def upgrade():
     sa.Column('drawn_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('drawn_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['drawn_by_id'], ['users.id'], name=op.f('fk_verification_samples_drawn_by_id_users')),
-    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_verification_samples_township_id_townships')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'],
+                            name=op.f('fk_verification_samples_township_id_townships')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_samples'))
     )
     op.create_table('overdue_patients',
@@ -117,9 +118,12 @@ def upgrade():
     sa.Column('called_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['called_by_id'], ['users.id'], name=op.f('fk_verification_calls_called_by_id_users')),
     sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_verification_calls_doctor_id_users')),
-    sa.ForeignKeyConstraint(['record_id'], ['service_records.id'], name=op.f('fk_verification_calls_record_id_service_records')),
-    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_verification_calls_resident_id_residents')),
-    sa.ForeignKeyConstraint(['sample_id'], ['verification_samples.id'], name=op.f('fk_verification_calls_sample_id_verification_samples'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['record_id'], ['service_records.id'],
+                            name=op.f('fk_verification_calls_record_id_service_records')),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'],
+                            name=op.f('fk_verification_calls_resident_id_residents')),
+    sa.ForeignKeyConstraint(['sample_id'], ['verification_samples.id'],
+                            name=op.f('fk_verification_calls_sample_id_verification_samples'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['village_id'], ['villages.id'], name=op.f('fk_verification_calls_village_id_villages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_calls'))
     )

@@ -27,8 +27,10 @@ def upgrade():
     sa.Column('at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),
     sa.Column('action', sa.String(length=20), nullable=False),
-    sa.Column('before', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('after', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('before', sa.JSON(none_as_null=True).with_variant(
+        postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('after', sa.JSON(none_as_null=True).with_variant(
+        postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('note', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_admin_changes_township_id_townships')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_admin_changes_user_id_users')),
@@ -50,9 +52,12 @@ def upgrade():
     sa.Column('dismissed_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('withdrawn_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('withdrawn_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['dismissed_by_id'], ['users.id'], name=op.f('fk_quality_dismissals_dismissed_by_id_users')),
-    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_quality_dismissals_township_id_townships')),
-    sa.ForeignKeyConstraint(['withdrawn_by_id'], ['users.id'], name=op.f('fk_quality_dismissals_withdrawn_by_id_users')),
+    sa.ForeignKeyConstraint(['dismissed_by_id'], ['users.id'],
+                            name=op.f('fk_quality_dismissals_dismissed_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'],
+                            name=op.f('fk_quality_dismissals_township_id_townships')),
+    sa.ForeignKeyConstraint(['withdrawn_by_id'], ['users.id'],
+                            name=op.f('fk_quality_dismissals_withdrawn_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quality_dismissals'))
     )
     with op.batch_alter_table('quality_dismissals', schema=None) as batch_op:
@@ -60,7 +65,8 @@ def upgrade():
 
     with op.batch_alter_table('quality_flags', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dismissal_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_quality_flags_dismissal_id_quality_dismissals'), 'quality_dismissals', ['dismissal_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_quality_flags_dismissal_id_quality_dismissals'),
+                                    'quality_dismissals', ['dismissal_id'], ['id'])
 
     # ### end Alembic commands ###
 

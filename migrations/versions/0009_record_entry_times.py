@@ -24,7 +24,8 @@ def upgrade():
     sa.Column('entered_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('clock_skew_s', sa.BigInteger(), nullable=True),
     sa.Column('basis', sa.String(length=10), nullable=False),
-    sa.ForeignKeyConstraint(['record_id'], ['service_records.id'], name=op.f('fk_record_entries_record_id_service_records'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['record_id'], ['service_records.id'],
+                            name=op.f('fk_record_entries_record_id_service_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('record_id', name=op.f('pk_record_entries'))
     )
 
