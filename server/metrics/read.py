@@ -26,6 +26,7 @@ from core.models import (
     Village,
 )
 from server.metrics import dismissals
+from server.metrics import keys as K
 from server.metrics.compute import BUILDERS
 from server.metrics.definitions import (
     BY_KEY,
@@ -38,7 +39,7 @@ from server.metrics.definitions import (
 )
 from server.metrics.population import CST, make_window
 
-PER_CLINIC = ("edu_lectures", "edu_boards")  # targets are per village clinic
+PER_CLINIC = (K.EDU_LECTURES, K.EDU_BOARDS)  # targets are per village clinic
 
 
 def rollup_map(session: Session, township_id: int, period: str, scope: str | None = None) \
@@ -86,7 +87,10 @@ def _count_scale(period: Period, key: str, villages: int) -> float:
 
 def scorecard(session: Session, township_id: int, period_key: str, scope: str = "township",
               scope_id: int | None = None) -> list[dict]:
-    """Every indicator for one scope and period, judged against its target."""
+    """Every indicator for one scope and period, judged against its target.
+
+    A count with nothing to count (no activity of its kind: no rollup row) is 0, not
+    missing, once the period has been computed (docs/indicators.md#common)."""
     period = parse_period(period_key)
     scope_id = scope_id or township_id
     cur = rollup_map(session, township_id, period.key, scope)
@@ -97,6 +101,8 @@ def scorecard(session: Session, township_id: int, period_key: str, scope: str = 
     out = []
     for ind in INDICATORS:
         cell = cur.get((scope, scope_id, ind.key))
+        if cell is None and ind.unit == "count" and ind.supported and cur:
+            cell = (0, None)
         value = value_of(cell, ind.unit)
         previous = value_of(prev.get((scope, scope_id, ind.key)), ind.unit)
         rule = target_of(targets, ind.key, scope_id if scope == "village" else None)
@@ -146,7 +152,7 @@ def doctors_workload(session: Session, township_id: int, period_key: str) -> lis
                     "total": sum(work.values()),
                     "phone": sum(n for k, n in mine.items() if k.startswith("phone:")),
                     "findings": max(found - sum(dismissed.get(d.id, {}).values()), 0),
-                    "htn_standard": value_of(cur.get(("doctor", d.id, "htn_standard")),
+                    "htn_standard": value_of(cur.get(("doctor", d.id, K.HTN_STANDARD)),
                                              "rate")})
     return out
 

@@ -6,6 +6,7 @@ from server.township import (  # noqa: F401  (routes on bp)
     cards,
     exports,
     immunization,
+    indicators,
     residents,
     review,
     views,

@@ -10,7 +10,7 @@ import io
 
 from flask import Response, abort, g
 
-from core.models import Village
+from core.models import ROLE_DOCTOR, User, Village
 from server.extensions import db
 from server.metrics import assessment, read
 from server.metrics.definitions import SUPPORTED
@@ -36,8 +36,11 @@ def csv_cell(value: object) -> object:
 
 
 def report_rows(township_id: int, period: str, lang: str) -> list[list]:
-    """The township and each village, every supported indicator: numerator, denominator,
-    value, target and whether it was met."""
+    """The township, each village and each village doctor, every supported indicator:
+    numerator, denominator, value, target and whether it was met.
+
+    Once the period is computed a count is never blank: nothing counted is 0, and a rate
+    nobody is in is 0 / 0 with no value (docs/indicators.md#common)."""
     zh = lang == "zh"
     header = (["统计期", "范围", "指标", "分子", "分母", "数值", "目标", "达标"] if zh else
               ["Period", "Scope", "Indicator", "Numerator", "Denominator", "Value", "Target",
@@ -46,19 +49,28 @@ def report_rows(township_id: int, period: str, lang: str) -> list[list]:
     villages = db.session.execute(db.select(Village.id, Village.name)
                                   .where(Village.township_id == township_id)
                                   .order_by(Village.code)).all()
+    doctors = db.session.execute(db.select(User.id, User.full_name)
+                                 .where(User.township_id == township_id,
+                                        User.role == ROLE_DOCTOR).order_by(User.id)).all()
     scopes = [("township", township_id, "全乡镇" if zh else "Township")] + \
-        [("village", v.id, v.name) for v in villages]
+        [("village", v.id, v.name) for v in villages] + \
+        [("doctor", d.id, d.full_name) for d in doctors]
+    computed = read.period_status(db.session, township_id, period) is not None
     supported = {i.key for i in SUPPORTED}
     for scope, scope_id, label in scopes:
         for card in read.scorecard(db.session, township_id, period, scope, scope_id):
             if card["key"] not in supported:
                 continue
-            value = card["value"]
+            value, num, den = card["value"], card["num"], card["den"]
+            if computed and card["ind"].unit == "rate" and num is None:
+                num, den = 0, 0
+            elif computed and num is None:
+                num, value = 0, 0.0
             shown = None if value is None else (round(value, 4) if card["ind"].unit == "rate"
                                                 else value)
             met = {True: word("met", lang), False: word("missed", lang)}.get(card["met"], "")
-            rows.append([period, label, indicator_name(card["ind"], lang), card["num"],
-                         card["den"], shown, card["target"], met])
+            rows.append([period, label, indicator_name(card["ind"], lang), num, den, shown,
+                         card["target"], met])
     return rows
 
 

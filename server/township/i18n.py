@@ -188,6 +188,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "settings": ("设置", "Settings"),
     "vaccines": ("疫苗接种率", "Vaccination coverage"),
     "per_dose": ("分疫苗分剂次", "per vaccine and dose"),
+    "definition": ("定义", "definition"),
+    "definitions": ("指标定义", "Indicator definitions"),
+    "definitions_missing": ("本安装未附指标定义文档(docs/indicators.md)。",
+                            "This install has no definitions document (docs/indicators.md)."),
+    "doctor_scope_help": ("该村医负责的居民、家庭及其本人开展的活动的各项指标。",
+                          "Every indicator over the residents and households this doctor "
+                          "answers for and the activities they recorded."),
+    "timely": ("及时", "Timely"),
+    "timely_rate": ("及时接种率", "Timely rate"),
     "vacc_help": ("已接种剂次/应种剂次(0-6岁常住儿童,按免疫程序到期),点数字看应种儿童名单。",
                   "Doses given / doses due (children 0-6 by the schedule); tap a figure for "
                   "the children."),

@@ -45,13 +45,15 @@ def vaccine_drill(vaccine: str, dose_no: int):
 
 @bp.get("/export/vaccines.<fmt>")
 def export_vaccines(fmt: str):
-    """The period's per-dose coverage, the township and each village (no personal data)."""
+    """The period's per-dose coverage and timely rate, the township and each village (no
+    personal data; docs/indicators.md#vacc_coverage, #vacc_timely)."""
     period = current_period("year")
     table = vaccines.coverage_table(db.session, g.user.township_id, period)
     zh = g.lang == "zh"
-    rows = [["统计期", "范围", "疫苗", "剂次", "应种月龄", "已种", "应种", "接种率", "目标",
-             "达标"] if zh else ["Period", "Scope", "Vaccine", "Dose", "Due at (months)",
-                                "Given", "Due", "Coverage", "Target", "Met"]]
+    rows = [["统计期", "范围", "疫苗", "剂次", "应种月龄", "已种", "应种", "接种率", "及时接种",
+             "及时接种率", "目标", "达标"] if zh else
+            ["Period", "Scope", "Vaccine", "Dose", "Due at (months)", "Given", "Due",
+             "Coverage", "Timely", "Timely rate", "Target", "Met"]]
     scopes = ["全乡镇" if zh else "Township"] + [v["name"] for v in table["villages"]]
     for row in table["rows"]:
         d = row["dose"]
@@ -62,6 +64,8 @@ def export_vaccines(fmt: str):
             rows.append([period, label, d.name_zh if zh else d.vaccine, d.dose_no,
                          d.due_age_months, c["num"], c["den"],
                          None if c["value"] is None else round(c["value"], 4),
+                         c["timely"] or 0,
+                         None if c["timely_value"] is None else round(c["timely_value"], 4),
                          None if rule is None else rule.value,
                          {True: word("met", g.lang), False: word("missed", g.lang)}
                          .get(c["met"], "")])

@@ -7,6 +7,7 @@ from core.models import User, VerificationSample, Village
 from server.extensions import db
 from server.metrics import assessment, read
 from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period, settings_for
+from server.metrics.keys import HTN_STANDARD
 from server.metrics.quality import CHECKS
 from server.numbers import form_id, whole
 from server.township.web import bp, current_period
@@ -42,7 +43,7 @@ def overview():
 @bp.get("/trends")
 def trends():
     """Month by month, this year against last, for one indicator."""
-    key = request.args.get("indicator", "htn_standard")
+    key = request.args.get("indicator", HTN_STANDARD)
     if key not in BY_KEY or not BY_KEY[key].supported:
         abort(404)
     year = whole(request.args.get("year"))
@@ -57,7 +58,7 @@ def trends():
 def villages():
     """The villages side by side, one indicator row each, with a chart for one of them."""
     period = current_period("year")
-    key = request.args.get("indicator", "htn_standard")
+    key = request.args.get("indicator", HTN_STANDARD)
     if key not in BY_KEY or not BY_KEY[key].supported:
         abort(404)
     table = read.villages_side_by_side(db.session, g.user.township_id, period)

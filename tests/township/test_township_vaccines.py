@@ -84,8 +84,9 @@ def test_export(client, children):
 
     page_login(client, "staff_a")
     text = client.get("/township/export/vaccines.csv?period=2025").data.decode("utf-8-sig")
-    assert "2025,全乡镇,乙肝疫苗,1,0,1,2,0.5,0.9,未达标" in text
-    assert "2025,龙泉村,乙肝疫苗,1,0,1,1,1.0,0.9,达标" in text
+    # given, due, coverage, then timely (小红's HepB 1 in its first month) and its rate
+    assert "2025,全乡镇,乙肝疫苗,1,0,1,2,0.5,1,0.5,0.9,未达标" in text
+    assert "2025,龙泉村,乙肝疫苗,1,0,1,1,1.0,1,1.0,0.9,达标" in text
     rows = list(load_workbook(io.BytesIO(client.get(
         "/township/export/vaccines.xlsx?period=2025").data)).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("统计期", "范围", "疫苗") and len(rows) == 7
