@@ -1,7 +1,7 @@
 /**
  * Edits of residents and households made on the phone: which fields changed (the protocol
  * sends only those, docs/sync-protocol.md), and the server's conflict answers put in words.
- * Pure functions over plain objects, tested in Node (pwa/test/edits.test.js).
+ * Pure functions over plain objects, tested in Node (tests/pwa/js/edits.test.js).
  */
 import { t, fieldLabel, optionLabel, language, OPTIONS } from './i18n.js';
 

@@ -19,7 +19,7 @@ def _ms(u: uuid.UUID) -> int:
 def test_version_7_with_the_time_in_front():
     u = time_ordered_uuid(0x0190_1234_5678)
     assert u.version == 7 and u.variant == uuid.RFC_4122
-    assert str(u).startswith("01901234-5678-7")  # as pwa/test/ids.test.js expects
+    assert str(u).startswith("01901234-5678-7")  # as tests/pwa/js/ids.test.js expects
     assert _ms(time_ordered_uuid(2**48 - 1)) == 2**48 - 1
     assert _ms(time_ordered_uuid(0)) == 0
 
