@@ -17,7 +17,8 @@ from server.metrics.keys import definition_anchor
 from server.township.web import bp, current_period
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
-_HEADING = re.compile(r"^## (.+?)(?: \{#([a-z0-9_]+)\})?$")
+# "## <a id="key"></a>Title": the explicit anchor GitHub and the page both honour.
+_HEADING = re.compile(r'^## (?:<a id="([a-z0-9_]+)"></a>)?(.+)$')
 
 
 @bp.app_template_global("definition_url")
@@ -62,7 +63,7 @@ def sections() -> list[dict]:
         if heading or line.startswith("# "):
             flush()
             if heading:
-                out.append({"title": heading.group(1), "anchor": heading.group(2) or "",
+                out.append({"title": heading.group(2), "anchor": heading.group(1) or "",
                             "blocks": []})
             continue
         if not line.strip():
