@@ -248,13 +248,16 @@ def insert_records(session: Session, rows: list[dict[str, Any]]) -> None:
 def publish_new_record(writer: Any, batch: Batch, row: dict[str, Any], **meta: Any) -> int:
     """Log a new record where its resident's devices are. A record of a resident who has
     since moved goes to the new village (their history travels with them) and is evicted
-    from the old village's devices, the author's included. Returns the record's seq."""
+    from the old village's devices, the author's included. Returns the record's seq.
+
+    The eviction is logged first, as a move logs it (core/changelog.py): a device that
+    serves both villages receives both changes and applies them in seq order, so the
+    upsert must come last or it would end up without the record."""
     here = batch.current_village(row)
-    seq = writer.append("record", row["id"], here, "upsert", 1, row, new=True, **meta)
     if here != row["village_id"]:
         writer.append("record", row["id"], row["village_id"], "evict", 1,
                       {"id": str(row["id"])}, new=True)
-    return seq
+    return writer.append("record", row["id"], here, "upsert", 1, row, new=True, **meta)
 
 
 def create_record(session: Session, user: User, data: dict[str, Any],
