@@ -70,14 +70,16 @@ def _entered(rng: random.Random, day: dt.date) -> dt.datetime:
     return min(when, dt.datetime(YEAR + 1, 2, 20, 12, 0, tzinfo=CST))
 
 
-def build(seed: int = 18) -> tuple[list[tuple[str, str]], list[Person], list[Entry]]:
+def build(seed: int = 18, households_per_village: int = 8) -> tuple[
+        list[tuple[str, str]], list[Person], list[Entry]]:
     """(households as (key, village), people, records), in a fixed order."""
     rng = random.Random(seed)
     households, people, entries = [], [], []
-    names = iter(a + b + c for a in SURNAMES for b in GIVEN for c in "一二三")
+    names = iter(a + b + c + d for d in ("",) + tuple(GIVEN) for a in SURNAMES for b in GIVEN
+                 for c in "一二三")
     serial = 0
     for village in ("village_1", "village_2"):
-        for h in range(8):
+        for h in range(households_per_village):
             hkey = f"{village}-h{h}"
             households.append((hkey, village))
             for _member in range(rng.randint(2, 4)):
