@@ -19,9 +19,8 @@ from conftest import login, new_id
 from sqlalchemy import select
 
 from core.clock import now_utc
-from server.extensions import db
-from server.metrics.rollups import recompute_period
 from core.models import MetricRollup, Resident, Setting
+from server.metrics.rollups import recompute_period
 
 
 def _person(town, village: str, name: str, birth: str, **change) -> dict:
