@@ -43,19 +43,20 @@ from server.demo.outreach import generate_education, generate_household_visits
 from server.demo.population import Population, populate
 from server.demo.registry import apply_life_events
 from server.demo.vaccination import generate_vaccination_checks
+from server.metrics import keys as K
 from server.services.passwords import hash_password
 
 DEFAULT_TODAY = dt.date(2026, 11, 23)  # fixed, so the demo is the same whenever it is built
 DEMO_PASSWORD = "demo1234"  # every demo login; this is a demo, not a deployment
-TARGETS = (  # keyed by the indicator keys of server/metrics/definitions.py
-    ("record_coverage", "min_rate", 0.8),
-    ("record_use", "min_rate", 0.75),
-    ("htn_standard", "min_rate", 0.6),
-    ("dm_standard", "min_rate", 0.6),
-    ("htn_control", "rising", None),
-    ("dm_control", "rising", None),
-    ("elderly_mgmt", "min_rate", 0.7),
-    ("vacc_coverage", "min_rate", 0.95),
+TARGETS = (  # keyed by the indicator keys of server/metrics/keys.py
+    (K.RECORD_COVERAGE, "min_rate", 0.8),
+    (K.RECORD_USE, "min_rate", 0.75),
+    (K.HTN_STANDARD, "min_rate", 0.6),
+    (K.DM_STANDARD, "min_rate", 0.6),
+    (K.HTN_CONTROL, "rising", None),
+    (K.DM_CONTROL, "rising", None),
+    (K.ELDERLY_MGMT, "min_rate", 0.7),
+    (K.VACC_COVERAGE, "min_rate", 0.95),
 )
 SETTINGS = (
     ("followup_counted_modes", {"modes": ["clinic", "home"]}),

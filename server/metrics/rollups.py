@@ -25,6 +25,7 @@ from core.models import (
     Township,
 )
 from server.metrics import compute, parallel, vaccines
+from server.metrics import keys as K
 from server.metrics.definitions import PERIOD, SUPPORTED, Period, parse_period, periods_of_year
 from server.metrics.population import (
     CST,
@@ -40,7 +41,7 @@ from server.metrics.sql import batch_settings
 # three windows of a nightly run, building them costs more than rebuilding the CTEs.
 MATERIALIZE_FROM = 6
 FOLLOWUP_KINDS = ("hypertension_followup", "diabetes_followup")
-COVERAGE = ("record_coverage", "e_record_coverage")
+COVERAGE = (K.RECORD_COVERAGE, K.E_RECORD_COVERAGE)
 
 
 def close_instant(session: Session, township_id: int, period: Period, settings: dict) -> \
@@ -161,8 +162,9 @@ def compute_windows(session: Session, windows: list[Window], workers: int = 1,
 # SQLite, 2026-11, 24 windows; "late" is the late-record counts of all periods together):
 # the parallel batch starts the longest first so that the connections finish together.
 # Unlisted ones took under 0.01 s a window.
-COST = {"household_visits": 0.07, "workload": 0.055, "htn_control": 0.05,
-        "record_use": 0.045, "edu_reach": 0.04, "htn_standard": 0.03, "late": 0.6}
+COST = {K.HOUSEHOLD_VISITS: 0.07, "workload": 0.055, K.HTN_CONTROL: 0.05,
+        K.HTN_CONTROL_140: 0.05, K.RECORD_USE: 0.045, K.EDU_REACH: 0.04,
+        K.HTN_STANDARD: 0.03, "late": 0.6}
 
 
 class _Batch:
