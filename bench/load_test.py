@@ -33,6 +33,7 @@ import secrets
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -45,7 +46,7 @@ from bench.procs import free_port, listening, stop, wait_until_ready
 from sync.client import HttpTransport, ServerRefused, SyncClient, SyncError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = pathlib.Path(sys.executable).parent  # the venv running this bench
 PASSWORD = "demo1234"
 
 
