@@ -10,11 +10,19 @@ A slow client costs an open socket and a little memory, never a thread.
 `gunicorn.conf.py` names `BufferedWSGIWorker`, so the start command and the Procfile
 run `gunicorn ... 'server:create_app()'` unchanged; `--threads` sets the threads per
 worker that run the app.
+
+An asyncio worker accepts connections while its app thread is busy, and a kept-alive
+connection stays with the worker that accepted it: a phone syncing on two connections
+could have both in one process, one core working and the other idle. `WaitingAccept`
+makes a busy worker let a moment pass before it takes a new connection, so that an idle
+worker takes it (ADR 0061).
 """
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import socket
 import sys
 import tempfile
 import time
@@ -23,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers.gasgi import ASGIWorker
 
 from server.problems import error_body
@@ -34,6 +43,11 @@ from server.problems import error_body
 GRACE_S = 30.0
 MIN_RATE = 500
 SPOOL_BYTES = 1024 * 1024  # bodies larger than this wait in a temporary file, not in memory
+# How long a worker with requests in its app threads waits, per such request, before it
+# accepts a new connection (at most ACCEPT_WAIT_MAX_S): long enough for an idle worker's
+# event loop to take it first, short beside any request.
+ACCEPT_WAIT_S = 0.01
+ACCEPT_WAIT_MAX_S = 0.05
 TIMEOUT_MESSAGE = "请求发送太慢，已中断，请重试"
 
 Headers = list[tuple[str, str]]
@@ -46,6 +60,7 @@ class BufferedWSGI:
     def __init__(self, app: Callable, threads: int = 4, max_body: int | None = None):
         self.app = app
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+        self.running = 0  # requests in the app threads now (read by WaitingAccept)
         # Flask's own limit: past it the app answers 413 without reading, so neither do we.
         self.max_body = max_body if max_body is not None else \
             getattr(app, "config", {}).get("MAX_CONTENT_LENGTH")
@@ -66,8 +81,12 @@ class BufferedWSGI:
             return
         # The thread closes the body when the app is done with it: if the client goes away
         # meanwhile, this coroutine is cancelled but the app runs to its end.
-        status, headers, chunks = await asyncio.get_running_loop().run_in_executor(
-            self.pool, run_wsgi, self.app, wsgi_environ(scope, body))
+        self.running += 1  # only the event loop's thread counts, so no lock is needed
+        try:
+            status, headers, chunks = await asyncio.get_running_loop().run_in_executor(
+                self.pool, run_wsgi, self.app, wsgi_environ(scope, body))
+        finally:
+            self.running -= 1
         await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
                     "headers": [(k.lower().encode("latin-1"), v.encode("latin-1"))
                                 for k, v in headers]})
@@ -191,6 +210,77 @@ def run_wsgi(app: Callable, environ: dict) -> tuple[str, Headers, list[bytes]]:
     return started[0], started[1], chunks
 
 
+class WaitingAccept:
+    """Accept connections on this worker's listening sockets, after a short wait when the
+    worker has requests in its app threads (`busy()` of them): every worker is woken by
+    a new connection, an idle one accepts at once, and a busy one finds it gone. When
+    all are busy, the least busy accepts first. One connection per wake-up, so a burst
+    is shared among the workers that are awake. Used by `BufferedWSGIWorker` in place of
+    asyncio's own server, with the same protocol; its `close` and `wait_closed` are what
+    gunicorn's shutdown calls."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sockets: list[socket.socket],
+                 protocol_factory: Callable, busy: Callable[[], int], log: Any = None):
+        self.loop, self.sockets = loop, sockets
+        self.protocol_factory, self.busy, self.log = protocol_factory, busy, log
+        self.closed = False
+        self.tasks: set[asyncio.Task] = set()
+        for sock in sockets:
+            sock.setblocking(False)
+            self._watch(sock)
+
+    def _watch(self, sock: socket.socket) -> None:
+        if not self.closed:
+            self.loop.add_reader(sock.fileno(), self._ready, sock)
+
+    def _ready(self, sock: socket.socket) -> None:
+        busy = self.busy()
+        if busy:
+            self.loop.remove_reader(sock.fileno())
+            self.loop.call_later(min(ACCEPT_WAIT_S * busy, ACCEPT_WAIT_MAX_S),
+                                 self._after_wait, sock)
+        elif not self._accept(sock):
+            self.loop.remove_reader(sock.fileno())
+
+    def _after_wait(self, sock: socket.socket) -> None:
+        """Take the connection if no idle worker has (accept() finds it gone otherwise),
+        then watch again."""
+        if not self.closed and self._accept(sock):
+            self._watch(sock)
+
+    def _accept(self, sock: socket.socket) -> bool:
+        """Accept one connection if one is waiting; False when accepting is paused."""
+        try:
+            conn, _addr = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return True  # another worker took it
+        except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                # Out of descriptors or memory: stop accepting for a second, as asyncio's
+                # own server does, rather than spin.
+                if self.log is not None:
+                    self.log.error("accept failed: %s", e)
+                self.loop.call_later(1.0, self._watch, sock)
+                return False
+            return True
+        conn.setblocking(False)
+        task = self.loop.create_task(
+            self.loop.connect_accepted_socket(self.protocol_factory, conn))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return True
+
+    def close(self) -> None:
+        """Stop accepting (the sockets stay open: gunicorn closes them)."""
+        if not self.closed:
+            self.closed = True
+            for sock in self.sockets:
+                self.loop.remove_reader(sock.fileno())
+
+    async def wait_closed(self) -> None:
+        """Nothing to wait for once `close` has run."""
+
+
 class BufferedWSGIWorker(ASGIWorker):
     """gunicorn's asyncio worker serving the WSGI app through `BufferedWSGI`."""
 
@@ -202,3 +292,20 @@ class BufferedWSGIWorker(ASGIWorker):
         """Load the app as gunicorn does, then put the buffering in front of it."""
         super().load_wsgi()
         self.asgi = BufferedWSGI(self.asgi, threads=max(1, self.cfg.threads))
+
+    async def _serve(self) -> None:
+        """gunicorn's serving loop, with connections accepted by `WaitingAccept` rather
+        than by an asyncio server per socket (TLS, which this app leaves to the proxy in
+        front, keeps gunicorn's own)."""
+        if self.cfg.is_ssl:
+            await super()._serve()
+            return
+        listeners, self.sockets = self.sockets, []
+        app = self.asgi
+        self.servers.append(WaitingAccept(
+            self.loop, [s.sock for s in listeners], lambda: ASGIProtocol(self),
+            lambda: app.running, self.log))
+        try:
+            await super()._serve()  # no sockets left to it: it only runs the heartbeat
+        finally:
+            self.sockets = listeners

@@ -12,7 +12,7 @@ from core.models import Device, User
 from core.serialize import jsonable
 from server.schemas.fast import loader
 from sync import PROTOCOL_VERSION
-from sync.entry_times import clock_skew, store_entry_times
+from sync.entry_times import clock_skew
 from sync.protocol import CLOCK_TOLERANCE_S, SyncRequest
 from sync.pull import changes_since, reference_data, reference_version
 from sync.push import apply_push
@@ -30,10 +30,9 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     received_at = received_at or now_utc()
     req = _REQUEST(body)
     skew = clock_skew(req.get("device_time"), received_at)
-    results = apply_push(session, user, device, req["push"]) if req["push"] else []
-    if results:
-        # The new records' entry times, on the server's clock, in the push's transaction.
-        store_entry_times(session, req["push"], results, skew, received_at)
+    # The new records' entry times, on the server's clock, go in with them (sync.entry_times).
+    results = apply_push(session, user, device, req["push"], skew, received_at) \
+        if req["push"] else []
     session.commit()
 
     # All this push logged (seqs counter_at_lock+1 to last_seq) is the device's own ops,

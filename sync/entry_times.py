@@ -13,18 +13,13 @@ import functools
 import uuid
 from typing import Any
 
-from marshmallow import ValidationError
-from sqlalchemy.orm import Session
-
-from core.bulk import bulk_insert
+from core.bulk import RowPlan
 from core.models import RecordEntry
-from server.schemas.base import DateTime
 
 # No phone holds a record unsynced longer than this; an estimate earlier than this before
 # the record arrived says the phone's clock jumped between entry and sync.
 OFFLINE_HORIZON = dt.timedelta(days=90)
 _CST_OFFSET = dt.timedelta(hours=8)  # China time has no summer time
-_DATETIME = DateTime()
 
 
 def clock_skew(device_time: dt.datetime | None, received_at: dt.datetime) -> int | None:
@@ -65,47 +60,23 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - _CST_OFFSET
 
 
-def _datetime(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)  # every form the schema accepts, quickly
-    except (TypeError, ValueError):
-        try:
-            parsed = _DATETIME.deserialize(value)
-        except ValidationError:
-            return None
-    return parsed if parsed.tzinfo is not None else None
+class EntryClock:
+    """What a push knows of the phone's clock (the skew of the request that brings the
+    records, and when it arrived), and the table rows it makes of that: one
+    `record_entries` row per record the push creates, as driver values
+    (`server.services.bulk.RowPlan`), built with the record's other rows."""
 
+    __slots__ = ("skew_s", "received_at", "plan")
 
-@functools.lru_cache(maxsize=1024)
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
+    def __init__(self, skew_s: int | None, received_at: dt.datetime, dialect: Any):
+        self.skew_s, self.received_at = skew_s, received_at
+        self.plan = RowPlan(dialect, RecordEntry.__table__, {"clock_skew_s": skew_s})
 
-
-def store_entry_times(session: Session, ops: list[Any], results: Any, skew_s: int | None,
-                      received_at: dt.datetime) -> None:
-    """Store the entry time of every record this push created (`results` as
-    `sync.push.apply_push` returns them, one per op). Replayed answers of earlier pushes
-    carry seqs at or below the push's counter at the lock and are skipped: their records
-    have theirs. The caller commits."""
-    rows = []
-    first_new = getattr(results, "counter_at_lock", 0)
-    for op, result in zip(ops, results, strict=True):
-        if (result.get("status") != "accepted" or (result.get("seq") or 0) <= first_new
-                or op.get("entity") != "record" or op.get("action") != "create"):
-            continue
-        data = op["data"]
-        # The same rule as sync.prepare.record_body: the body's own time, else the op's.
-        claimed = data["device_created_at"] if "device_created_at" in data \
-            else op.get("device_time")
-        day = data.get("service_date")
-        at, basis = entry_time(_datetime(claimed), skew_s, received_at,
-                               _date(day) if isinstance(day, str) else None)
-        rows.append({"record_id": uuid.UUID(result["id"]), "entered_at": at,
-                     "clock_skew_s": skew_s, "basis": basis})
-    if rows:
-        bulk_insert(session, RecordEntry.__table__, rows)
+    def values(self, record_id: uuid.UUID, body: dict[str, Any]) -> tuple | dict[str, Any]:
+        """The entry row of a new record from its validated body: the claim is the body's
+        `device_created_at`, which `sync.prepare.record_body` fills from the op's
+        `device_time` when the phone sent none (a parsed, aware datetime, or None)."""
+        at, basis = entry_time(body.get("device_created_at"), self.skew_s, self.received_at,
+                               body.get("service_date"))
+        return self.plan.values({"record_id": record_id, "entered_at": at,
+                                 "clock_skew_s": None, "basis": basis})

@@ -22,6 +22,7 @@ from server.problems import ApiError
 from server.schemas.fast import loader
 from server.schemas.records import load_record
 from server.services.records import Batch, named_ids, prepare_record
+from sync.entry_times import EntryClock
 from sync.protocol import OpEnvelope
 
 SRT = ServiceRecord.__table__
@@ -46,12 +47,14 @@ class Staged:
     sets under the lock), and the subject as it was read then, to be compared under the
     lock."""
 
-    __slots__ = ("row", "resident", "household", "envelope", "detail", "change", "change_plan")
+    __slots__ = ("row", "resident", "household", "envelope", "detail", "change", "change_plan",
+                 "entry")
 
-    def __init__(self, row, resident, household, envelope, detail, change, change_plan):
+    def __init__(self, row, resident, household, envelope, detail, change, change_plan,
+                 entry=None):
         self.row, self.resident, self.household = row, resident, household
         self.envelope, self.detail, self.change = envelope, detail, change
-        self.change_plan = change_plan
+        self.change_plan, self.entry = change_plan, entry
 
 
 class Seen:
@@ -68,10 +71,10 @@ class Seen:
 
 
 def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: list[Checked],
-          now: dt.datetime) -> Seen | None:
+          now: dt.datetime, clock: EntryClock | None = None) -> Seen | None:
     """Prepare the push's valid new records without the lock: check scope and subject
-    against a plain read, build the rows and the change payload, apply the bind
-    processors. Returns what was read (`Seen`), or None when nothing was staged.
+    against a plain read, build the rows, the change payload and (with the request's
+    `clock`) the entry time, apply the bind processors. Returns what was read (`Seen`), or None when nothing was staged.
 
     Under the lock, `_Push` reads the subjects again (unless no resident or household
     change was logged since: `Seen`) and uses a staged record only if its resident or
@@ -120,7 +123,8 @@ def stage(session: Session, user: User, device_id: uuid.UUID | None, checked: li
         c.staged = Staged(
             row, batch.residents.get(row["resident_id"]) if row.get("resident_id") else None,
             batch.households.get(row["household_id"]) if row.get("household_id") else None,
-            envelope.values(row), detail.values(row), change_plan.values(change), change_plan)
+            envelope.values(row), detail.values(row), change_plan.values(change), change_plan,
+            clock.values(row["id"], c.body) if clock is not None else None)
     return Seen(frozenset(batch.villages), counter, batch.residents, batch.households)
 
 

@@ -22,6 +22,7 @@ from core.models import (
     RECORD_CLASSES,
     Device,
     Household,
+    RecordEntry,
     Resident,
     ServiceRecord,
     SyncReceipt,
@@ -40,6 +41,7 @@ from server.services.records import (
     publish_new_record,
 )
 from sync import merge
+from sync.entry_times import EntryClock
 from sync.prepare import Checked, Seen, Staged, preflight, stage
 from sync.receipts import Receipts, server_fields
 from sync.record_changes import RecordChange, load_record_row
@@ -59,17 +61,24 @@ def _reject(field: str, code: str, message: str) -> Rejected:
     return Rejected({field: [{"code": code, "message": message}]})
 
 
-def apply_push(session: Session, user: User, device: Device | None,
-               raw_ops: list[dict]) -> list[dict[str, Any]]:
-    """Apply `raw_ops` in order and return one result per op. The caller commits.
+def apply_push(session: Session, user: User, device: Device | None, raw_ops: list[dict],
+               skew_s: int | None = None, received_at: dt.datetime | None = None,
+               entry_times: bool = True) -> PushOutcome:
+    """Apply `raw_ops` in order and return one result per op (a `PushOutcome`). The
+    caller commits.
 
     The ops are checked first, before the counter lock is taken (`preflight`: pure
     validation, no database), so two pushes arriving together validate side by side and
-    only the writing is one at a time."""
+    only the writing is one at a time. Each record the push creates gets its entry time
+    (sync.entry_times) from the request's clock skew `skew_s` and arrival `received_at`,
+    unless `entry_times` is off."""
     now = now_utc()
+    clock = EntryClock(skew_s, received_at or now, session.get_bind().dialect) \
+        if entry_times else None
     checked = preflight(raw_ops)
-    seen = stage(session, user, device.id if device else None, checked, now)
+    seen = stage(session, user, device.id if device else None, checked, now, clock)
     push = _Push(session, user, device, now)
+    push.clock = clock
     push.staged_in = seen.villages if seen is not None else None
     push.prefetch(checked, seen)
     results = PushOutcome(push.apply(raw, pre) for raw, pre in zip(raw_ops, checked,
@@ -105,6 +114,8 @@ class _Push:
         self.pending: list[dict[str, Any]] = []  # new record rows, inserted in bulk
         self.pending_ids: dict[uuid.UUID, dict[str, Any]] = {}
         self.receipts: list[dict[str, Any]] = []
+        self.clock: EntryClock | None = None  # entry times of new records (apply_push)
+        self.entries: list[Any] = []  # their rows, driver values, inserted with the records
         self.done: dict[uuid.UUID, dict[str, Any]] = {}  # op_id -> result, this push
         self.earlier = Receipts(self.device_id, user.id)  # answers of earlier pushes
         self.counter_at_lock = self.writer.last
@@ -211,6 +222,8 @@ class _Push:
         if staged is not None and self._still_as_staged(staged):
             self.ready.append(staged)
             self.pending_ids[staged.row["id"]] = staged.row
+            if staged.entry is not None:
+                self.entries.append(staged.entry)
             seq = self.writer.append_ready(staged.change, staged.change_plan, op["op_id"],
                                            "accepted")
             return {"status": "accepted", "version": 1, "seq": seq,
@@ -218,6 +231,8 @@ class _Push:
         row = prepare_record(self.batch, data, self.device_id, self.writer.now)
         self.pending.append(row)
         self.pending_ids[row["id"]] = row
+        if self.clock is not None:
+            self.entries.append(self.clock.values(row["id"], data))
         seq = publish_new_record(self.writer, self.batch, row, user_id=self.user.id,
                                  **self._meta(op, "accepted"))
         return {"status": "accepted", "version": 1, "seq": seq, "server_fields": server_fields(row)}
@@ -342,6 +357,9 @@ class _Push:
             for kind, rows in by_kind.items():
                 insert_processed(self.session, RECORD_CLASSES[kind].__table__, rows)
             self.ready = []
+        if self.entries:  # after the records they refer to
+            insert_processed(self.session, RecordEntry.__table__, self.entries)
+            self.entries = []
         # Inserted now: a later create of one of these ids finds it as on the server.
         for rid, row in self.pending_ids.items():
             self.existing_records[rid] = (row["village_id"], row["doctor_id"])

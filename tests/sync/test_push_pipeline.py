@@ -16,7 +16,7 @@ from transport import FlaskTransport
 
 import sync.client as client_module
 import sync.push as push_module
-from core.models import Resident, ServiceRecord, SyncChange, User
+from core.models import RecordEntry, Resident, ServiceRecord, SyncChange, User
 from server.extensions import db
 from server.services import people
 from sync.client import SyncClient
@@ -176,8 +176,8 @@ def test_a_staged_record_is_checked_again_under_the_lock(app, town, phone, monke
     real_stage = push_module.stage
     seen = {}
 
-    def stage_then_move(session, user, device_id, checked, now):
-        read = real_stage(session, user, device_id, checked, now)
+    def stage_then_move(session, user, device_id, checked, now, *clock):
+        read = real_stage(session, user, device_id, checked, now, *clock)
         seen["staged"] = sum(c.staged is not None for c in checked)
         staff = session.get(User, town["staff_a"])
         resident = session.get(Resident, town["resident_1"])
@@ -227,8 +227,8 @@ def test_subjects_are_read_again_after_a_resident_change_is_logged(app, town, ph
     a = phone()
     real_stage = push_module.stage
 
-    def stage_then_edit(session, user, device_id, checked, now):
-        read = real_stage(session, user, device_id, checked, now)
+    def stage_then_edit(session, user, device_id, checked, now, *clock):
+        read = real_stage(session, user, device_id, checked, now, *clock)
         resident = session.get(Resident, town["resident_2"])  # another village's resident
         people.update_resident(session, session.get(User, town["staff_a"]), resident.id,
                                {"phone": "13900000002"}, resident.version)
@@ -258,6 +258,12 @@ def test_staged_and_ordinary_records_make_the_same_rows(app, town, phone, monkey
     assert {k: v for k, v in rows[staged_id].items() if k not in volatile} == \
         {k: v for k, v in rows[plain_id].items() if k not in volatile}
     assert set(rows[staged_id]) == set(rows[plain_id])
+    # Both have their entry time (docs/adr/0050), on the same basis: the phone's claim.
+    with app.app_context():
+        entries = {str(rid): basis for rid, basis in db.session.execute(
+            select(RecordEntry.record_id, RecordEntry.basis)
+            .where(RecordEntry.record_id.in_([uuid.UUID(staged_id), uuid.UUID(plain_id)])))}
+    assert entries == {staged_id: "phone", plain_id: "phone"}
 
 
 def test_the_cycle_collector_is_off_during_an_exchange_and_back_after(app, town, phone,
