@@ -49,15 +49,16 @@ class Receipts:
         sent = driver_values(session, SyncChange.op_id, op_ids)  # the same in both tables
         # A change row names the account that pushed it (user_id); only replays match, so
         # reading their payloads costs nothing on a push of new ops.
-        for op_id, device, user, eid, version, seq, payload in rows_in(
-                session, "SELECT op_id, device_id, user_id, entity_id, version, seq, payload "
-                "FROM sync_changes WHERE entity = 'record' AND status = 'accepted' AND op_id",
-                None, sent):
+        for op_id, device, user, eid, version, seq, change, payload in rows_in(
+                session, "SELECT op_id, device_id, user_id, entity_id, version, seq, op, "
+                "payload FROM sync_changes WHERE entity = 'record' AND status = 'accepted' "
+                "AND op_id", None, sent):
             key = _uuid(op_id)
-            self.found[key] = (device is not None, user, {
-                "op_id": str(key), "id": str(_uuid(eid)), "status": "accepted",
-                "version": version, "seq": seq,
-                "server_fields": server_fields(json.loads(payload))})
+            answer = {"op_id": str(key), "id": str(_uuid(eid)), "status": "accepted",
+                      "version": version, "seq": seq}
+            if change != "delete":  # a voiding's row is a tombstone, and its answer says no more
+                answer["server_fields"] = server_fields(json.loads(payload))
+            self.found[key] = (device is not None, user, answer)
         # A receipt names the device; its account is the device's owner.
         for op_id, device, user, result in rows_in(
                 session, "SELECT r.op_id, r.device_id, d.user_id, r.result FROM sync_receipts r "

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from device_push import enrol, op, push, stored_counts
 from records_factory import record_body
 
-# sync/receipts.py reads a replayed record op's answer from its change row and takes the
-# record's server fields from the payload; a voiding's row is a tombstone ({"id"}), so the
-# replay raises KeyError (500). The lead owns that file; strict, so the fix shows here.
-OPEN = pytest.mark.xfail(strict=True, reason="replayed voiding: KeyError in sync/receipts.py")
+# sync/receipts.py reads a replayed record op's answer from its change row; it took the
+# record's server fields from the payload, and a voiding's row is a tombstone ({"id"}), so
+# the replay raised KeyError (500) before the fix.
 
 
-@OPEN
 def test_a_replayed_voiding_gets_its_first_answer(app, town):
     token = enrol(app, "doctor_a")
     rec = uuid.uuid4()
@@ -31,7 +28,6 @@ def test_a_replayed_voiding_gets_its_first_answer(app, town):
     assert stored_counts(app) == before
 
 
-@OPEN
 def test_a_replayed_correction_then_voiding_batch_gets_its_first_answers(app, town):
     """The same with a correction and the voiding in one batch, re-sent whole."""
     token = enrol(app, "doctor_a")
