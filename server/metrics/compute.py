@@ -163,12 +163,18 @@ def household_visits(w: AnyWindow) -> Select:
     m = Resident.__table__.alias("member")
     # A household exists for the figure while someone of the permanent population lives
     # in it: not before its first member was born or moved in, nor after the last left.
-    lived = exists().where(m.c.household_id == Household.id, m.c.permanent.is_(True),
-                           or_(m.c.deleted_at.is_(None), m.c.deleted_at > win.c.as_of),
-                           m.c.birth_date <= win.c.wend,
-                           or_(m.c.moved_in_on.is_(None), m.c.moved_in_on <= win.c.wend),
-                           or_(m.c.moved_out_on.is_(None), m.c.moved_out_on >= win.c.pstart),
-                           or_(m.c.died_on.is_(None), m.c.died_on >= win.c.pstart))
+    # Members matched to windows in one join (residents have no household index, so a
+    # lookup per household and window would read them all each time).
+    lived = (each_window(
+        select(win.c.wid, m.c.household_id.label("hid")).select_from(m)
+        .where(m.c.household_id.is_not(None), m.c.permanent.is_(True),
+               m.c.village_id.in_(ws.village_ids)),
+        win, and_(or_(m.c.deleted_at.is_(None), m.c.deleted_at > win.c.as_of),
+                  m.c.birth_date <= win.c.wend,
+                  or_(m.c.moved_in_on.is_(None), m.c.moved_in_on <= win.c.wend),
+                  or_(m.c.moved_out_on.is_(None), m.c.moved_out_on >= win.c.pstart),
+                  or_(m.c.died_on.is_(None), m.c.died_on >= win.c.pstart)))
+        .distinct().subquery("lived"))
     vdoc = village_doctor().subquery("vdoc")
     h = Household
     visits = (in_periods(select(win.c.wid, SR.household_id.label("hid")).select_from(SRT)
@@ -182,9 +188,10 @@ def household_visits(w: AnyWindow) -> Select:
                    case((visited, None), else_=literal("not_visited")).label("reason"),
                    cast(h.id, String).label("unit"))
             .select_from(h).join(win, literal(True))
+            .join(lived, and_(lived.c.hid == h.id, lived.c.wid == win.c.wid))
             .outerjoin(vdoc, vdoc.c.village_id == h.village_id)
             .outerjoin(visits, and_(visits.c.hid == h.id, visits.c.wid == win.c.wid))
-            .where(h.village_id.in_(ws.village_ids), h.deleted_at.is_(None), lived))
+            .where(h.village_id.in_(ws.village_ids), h.deleted_at.is_(None)))
 
 
 # Each indicator's computation; its definition is docs/indicators.md#<key>.

@@ -42,9 +42,9 @@ def dose_rows(w: AnyWindow):
     vc = VaccinationCheck.__table__.c
     items, get, _ = sql.json_items(vc.doses_given)
     dated = sql.text_date(get("date"))
-    # Each check's list expanded once and matched to the windows whose as_of stored it,
-    # the dose counted by the date it was given (the check's own date only when the dose
-    # has none), whatever date the check that recorded it carries.
+    # Each check's list expanded once and matched to the windows whose as_of stored it and
+    # whose end the dose was given by: counted by the date it was given (the check's own
+    # date only when the dose has none), whatever date the check that recorded it carries.
     # Expanded first, grouped after: PostgreSQL will not match a GROUP BY expression
     # whose JSON key is a separate bind parameter from the SELECT's.
     listed = (each_window(
@@ -54,7 +54,8 @@ def dose_rows(w: AnyWindow):
         .select_from(SRT).join(VaccinationCheck.__table__, vc.id == SR.id)
         .join(items, literal(True))
         .where(SR.kind == "vaccination_check", SR.village_id.in_(ws.village_ids)),
-        win, stored_by(SR, win.c.as_of)).subquery("listed"))
+        win, and_(stored_by(SR, win.c.as_of),
+                  func.coalesce(dated, SR.service_date) <= win.c.wend)).subquery("listed"))
     given = (select(listed.c.wid, listed.c.resident_id, listed.c.vaccine, listed.c.dose_no,
                     func.min(listed.c.given_on).label("given_on"),
                     func.min(listed.c.dated_on).label("dated_on"))
