@@ -3,7 +3,7 @@
 `wait_until_ready` is the single loop that waits for a started server (gunicorn, the anchor,
 slowlink) to answer: it polls a check, gives up when the process exits or time runs out, and
 then says why with the end of the process's log. The benchmarks and the tests that start a
-real server (tests/server/started_instance.py, tests/server/test_started_logs.py) share it.
+real server (tests/server/serving/started_instance.py, tests/server/serving/test_started_logs.py) share it.
 """
 from __future__ import annotations
 

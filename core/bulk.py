@@ -56,7 +56,7 @@ def quick_processor(column_type: Any, dialect, proc: Any) -> Any:
     """SQLAlchemy's bind processor `proc`, or for dates and UTC times on SQLite an
     equivalent that writes the same text with one C call (`date.isoformat`) instead of a
     %-format of a dict; anything unusual still goes to `proc`
-    (tests/server/test_bulk.py checks the two agree)."""
+    (tests/core/test_bulk.py checks the two agree)."""
     from core.models.base import UTCDateTime  # models import this module's users
 
     if proc is None or dialect.name != "sqlite":

@@ -9,7 +9,7 @@ It is only ever an accelerator, never a second set of rules: it answers either t
 result marshmallow would give, or `None` ("not sure"), and then the caller asks marshmallow
 itself — so every error message still comes from the schema. Anything it does not know
 (an unfamiliar field type or validator, a pre/post-load hook) makes it delegate that field
-to marshmallow, or give up on the whole body. `tests/server/test_fast_schemas.py` checks
+to marshmallow, or give up on the whole body. `tests/server/schemas/test_fast_schemas.py` checks
 with hypothesis that whenever it answers, it answers what marshmallow answers.
 """
 from __future__ import annotations

@@ -23,7 +23,7 @@ import pytest
 
 from bench.procs import stop, wait_until_ready
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VENV = Path(sys.executable).parent
 NAME, PHONE, NATIONAL_ID = "司马秋菊", "13912345678", "511921196203142420"
 
@@ -74,7 +74,7 @@ def started(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cunyi.sqlite'}",
                SECRET_KEY=secrets.token_hex(32), FLASK_APP="server",
-               PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests' / 'server'}")
+               PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests' / 'server' / 'serving'}")
     made = subprocess.run([str(VENV / "python"), "-c", _PREPARE], env=env, cwd=ROOT,
                           check=True, capture_output=True, text=True)
     setup = json.loads(made.stdout.strip().splitlines()[-1])

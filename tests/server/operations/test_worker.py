@@ -20,7 +20,7 @@ import sync.client
 from core.models import SyncChange, SyncCounter
 from server.extensions import db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PURGE_TRIGGER = "cron[day_of_week='sun', hour='3', minute='30']"
 
 

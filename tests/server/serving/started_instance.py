@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.procs import answering, free_port, stop, wait_until_ready
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VENV = Path(sys.executable).parent
 PASSWORD = "village-doctor-42"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.started_instance import PASSWORD, ROOT, StartedInstance
+from tests.server.serving.started_instance import PASSWORD, ROOT, StartedInstance
 
 SLOW = 12  # of each kind: far more than the old setup's two workers
 PROBE_TIMEOUT = 5.0

@@ -23,7 +23,7 @@ from core.models import (
 )
 from server.extensions import db
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "history-import"
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "history-import"
 
 
 @pytest.fixture

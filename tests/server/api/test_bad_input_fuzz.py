@@ -3,7 +3,7 @@ op's data) replaced by odd text (lone surrogates, NUL, controls, bidi marks), hu
 special numbers, wrong types, deep nesting; sent escaped or as raw bytes. Never a 500, and
 every 4xx in the one error shape (issue 16.5; ADR 0046).
 
-tests/server/test_api_fuzz.py drives schemathesis from the OpenAPI description; this one
+tests/server/api/test_api_fuzz.py drives schemathesis from the OpenAPI description; this one
 aims at what that description cannot express: the bytes of the body itself.
 """
 from __future__ import annotations

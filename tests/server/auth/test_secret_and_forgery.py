@@ -14,9 +14,9 @@ import pytest
 import requests
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from started_instance import PASSWORD, ROOT, VENV, StartedInstance, start_env
 
 from server import secret_key
+from tests.server.serving.started_instance import PASSWORD, ROOT, VENV, StartedInstance, start_env
 
 
 @pytest.fixture(scope="module")

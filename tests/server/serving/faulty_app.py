@@ -1,7 +1,7 @@
 """The app as gunicorn serves it, with one fault put in for a log test: registering a
 resident skips the ID number check and the unique-key guard, so a taken ID number fails
 inside the database (a 500 whose exception, unhidden, would carry the person's data).
-Used by tests/server/test_started_logs.py as `faulty_app:create_app()`."""
+Used by tests/server/serving/test_started_logs.py as `faulty_app:create_app()`."""
 from __future__ import annotations
 
 from server import create_app as _create_app
