@@ -20,11 +20,11 @@ import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, Integer, LargeBinary, func, insert, select, text, update
+from sqlalchemy import Engine, Integer, LargeBinary, delete, func, insert, select, text, update
 from sqlalchemy.types import JSON, Date, Uuid
 
 from core.clock import now_utc
-from core.models import Base, SyncCounter
+from core.models import SHIPPED_TABLES, Base, SyncCounter
 from core.models.base import UTCDateTime
 
 FORMAT = "cunyi-backup/1"
@@ -106,7 +106,10 @@ def restore(engine: Engine, path: Path) -> dict[str, int]:
             raise ValueError(f"backup is at schema revision {header['revision']}, the database "
                              f"at {_revision(conn)}: run `flask db upgrade` to the same revision")
         for name, table in tables.items():
-            if name != "sync_counter" and conn.execute(
+            if name in SHIPPED_TABLES:
+                # Filled by the migrations on every instance: the backup's own rows replace them.
+                conn.execute(delete(table))
+            elif name != "sync_counter" and conn.execute(
                     select(func.count()).select_from(table)).scalar():
                 raise ValueError(f"the database is not empty (table {name}); restore needs an "
                                  "empty, migrated database")

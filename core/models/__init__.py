@@ -12,7 +12,9 @@ from core.models.admin import (  # noqa: F401
     UserSession,
     Village,
     VillageClinic,
+    VillageGroup,
     doctor_villages,
+    liaison_villages,
 )
 from core.models.base import Base  # noqa: F401
 from core.models.cards import CARD_STATUSES, ResidentCard  # noqa: F401
@@ -46,7 +48,13 @@ from core.models.records import (  # noqa: F401
     ServiceRecord,
     VaccinationCheck,
 )
-from core.models.reference import Setting, Target, VaccineScheduleDose  # noqa: F401
+from core.models.reference import (  # noqa: F401
+    SHIPPED_TABLES,
+    Setting,
+    Target,
+    VaccineScheduleDose,
+    VaccineScheduleEdition,
+)
 from core.models.sync import (  # noqa: F401
     SyncChange,
     SyncConflict,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, Timestamps, new_uuid
@@ -65,9 +65,28 @@ class VillageClinic(Base):
     village: Mapped[Village] = relationship(back_populates="clinic")
 
 
+class VillageGroup(Base):
+    """A villagers' group (村民小组, 组) of a village, the unit of a household's address."""
+
+    __tablename__ = "village_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(20))
+    __table_args__ = (UniqueConstraint("village_id", "name"),)
+
+
 # Which villages a village doctor serves. Usually one; some doctors cover a neighbour too.
 doctor_villages = Table(
     "doctor_villages",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Which villages a township staff member looks after (包村): whom the village's doctor calls.
+liaison_villages = Table(
+    "liaison_villages",
     Base.metadata,
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
@@ -94,6 +113,7 @@ class User(Timestamps, Base):
     township: Mapped[Township] = relationship()
     clinic: Mapped[VillageClinic | None] = relationship()
     villages: Mapped[list[Village]] = relationship(secondary=doctor_villages)
+    liaison_for: Mapped[list[Village]] = relationship(secondary=liaison_villages)
 
     @property
     def is_doctor(self) -> bool:
@@ -117,6 +137,9 @@ class Device(Timestamps, Base):
     last_seen_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the person's villages change: the phone's next pull is a reset, so it drops
+    # the villages it lost and copies the ones it gained (sync/pull.py).
+    scope_reset_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 

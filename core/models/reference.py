@@ -45,4 +45,25 @@ class VaccineScheduleDose(Base):
     due_age_months: Mapped[int]
     # Given within this many months of falling due counts as timely.
     timely_within_months: Mapped[int] = mapped_column(default=1)
+    # The national edition it was copied from, or "province" once the admin changed it.
+    edition: Mapped[str] = mapped_column(String(20), default="2021", server_default="2021")
     __table_args__ = (UniqueConstraint("vaccine", "dose_no"),)
+
+
+class VaccineScheduleEdition(Base):
+    """One dose of a published edition of the national schedule, shipped by the migrations
+    (0010: the 2021 edition). A township's `vaccine_schedule` is copied from one at set-up."""
+
+    __tablename__ = "vaccine_schedule_editions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(20))
+    vaccine: Mapped[str] = mapped_column(String(20))
+    name_zh: Mapped[str] = mapped_column(String(50))
+    dose_no: Mapped[int]
+    due_age_months: Mapped[int]
+    timely_within_months: Mapped[int]
+    __table_args__ = (UniqueConstraint("edition", "vaccine", "dose_no"),)
+
+
+# Tables whose rows the migrations ship: a restore replaces them, test cleaning keeps them.
+SHIPPED_TABLES = ("vaccine_schedule_editions",)
