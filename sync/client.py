@@ -369,15 +369,17 @@ class SyncClient:
     def apply_response(self, response: dict[str, Any]) -> None:
         """Store results, changes and the new cursor (and `fresh_copy`) atomically."""
         self.last_response = response
+        begins_copy = self.cursor == 0  # this response is a fresh copy's first page
         self.db.execute("BEGIN")
         try:
             self._apply_results(response["results"])
-            if response["reset"]:
+            if response["reset"] or begins_copy:
                 # Re-initialise: drop the local copy of server data, never the outbox, after
                 # this response's results: an entity they acknowledge is server data now
                 # and comes again in the fresh copy if this device may still see it. One
                 # that left its villages in this very push (a record of a resident who had
                 # moved) would otherwise stay for ever: a fresh copy carries no tombstones.
+                # The same holds for a push on the request that begins a fresh copy.
                 self.db.execute("DELETE FROM entities WHERE version > 0")
                 self._set_meta("cursor", 0)
             self._apply_changes(response["changes"])
