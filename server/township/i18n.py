@@ -1,6 +1,8 @@
 """The township pages' words, Chinese by default, English when asked (?lang=en or cookie)."""
 from __future__ import annotations
 
+from server.township.i18n_lists import LIST_WORDS
+
 LANGS = ("zh", "en")
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -500,6 +502,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "work:followup_phone": ("电话随访(每次)", "phone follow-up (each)"),
     "deduct:verification_denied": ("抽查否认(每次)", "denied in verification (each)"),
 }
+
+WORDS.update(LIST_WORDS)  # the staff lists' and a record history's words (T2, ADR 0064)
 
 
 def word(key: str, lang: str) -> str:
