@@ -10,6 +10,7 @@ MAX_OPS = 1000
 DEFAULT_PULL_LIMIT = 1000
 MAX_PULL_LIMIT = 5000
 CLOCK_TOLERANCE_S = 300  # a phone clock off by more than 5 minutes is reported
+REASON_MAX = 200  # a correction's or voiding's reason, in characters
 
 ENTITIES = ("record", "resident", "household")
 ACTIONS = ("create", "update", "delete")
@@ -26,6 +27,8 @@ class OpEnvelope(ApiSchema):
     base_version = Int(lo=0, hi=2**31, required=True)
     device_time = DateTime(allow_none=True)
     data = RawObject(required=True)
+    # Why the author corrects or voids a record: kept with the version it makes (ADR 0066).
+    reason = Str(max_len=REASON_MAX, allow_none=True)
 
     @validates_schema
     def _versions(self, op: dict, **kwargs) -> None:
@@ -35,6 +38,8 @@ class OpEnvelope(ApiSchema):
             raise ValidationError({"base_version": ["update_base|修改时须给出所依据的版本"]})
         if op["action"] == "delete" and op["entity"] != "record":
             raise ValidationError({"action": ["delete_entity|只能作废服务记录"]})
+        if op.get("reason") is not None and (op["entity"] != "record" or op["action"] == "create"):
+            raise ValidationError({"reason": ["reason_not_allowed|只有更正或作废服务记录时填写原因"]})
 
 
 class SyncRequest(ApiSchema):

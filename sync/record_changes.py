@@ -10,6 +10,10 @@ same field to another value, the server's (first committed) value stands and the
 device's goes to `sync_conflicts` for review. A voiding made on an older version that
 another device corrected meanwhile is refused (`corrected_since`): only the author may
 void, so the decision goes back to them, with the newer version in front of them.
+
+The op's `reason` (why the author corrects or voids) is kept in the change row it makes, as
+the payload's `change_reason`: the version's history says why it exists, and the author's
+other phones receive it with the record (docs/adr/0066-phone-corrections-and-drafts.md).
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from server.services.records import Batch, prepare_record, record_defaults
 from sync import merge
 from sync.prepare import record_body
 from sync.receipts import server_fields
+
+# The payload key of a correction's or voiding's reason: not a column of any record kind.
+REASON_KEY = "change_reason"
 
 # Columns that are not what a doctor records: the record's identity and version, what
 # the server sets, and the phone's claimed time (kept as first stored by a merge).
@@ -61,9 +68,11 @@ class RecordChange:
         self.session, self.batch, self.writer = session, batch, writer
         self.user_id, self.device_id = user_id, device_id
         self.meta = meta  # the op's columns for its change row, status left out
+        self.reason: str | None = None
 
     def apply(self, op: dict) -> dict[str, Any]:
         """The op's result (accepted, merged, conflict or duplicate), or raises."""
+        self.reason = (op.get("reason") or "").strip() or None
         record = load_record_row(self.session, op["id"])
         if record is None or (record.village_id not in self.batch.villages and
                               record.doctor_id != self.user_id):
@@ -98,7 +107,7 @@ class RecordChange:
         record.version += 1
         self.session.flush()
         seq = self.writer.append("record", record.id, self._scope_village(record), "delete",
-                                 record.version, {"id": str(record.id)},
+                                 record.version, self._with_reason({"id": str(record.id)}),
                                  user_id=self.user_id, status="accepted", **self.meta)
         return {"status": "accepted", "version": record.version, "seq": seq}
 
@@ -113,7 +122,7 @@ class RecordChange:
             if key not in ("id", "kind", "created_at"):
                 setattr(record, key, value)
         self.session.flush()
-        stored = row_dict(record)
+        stored = self._with_reason(row_dict(record))
         seq = self.writer.append("record", record.id, self._scope_village(record), "upsert",
                                  record.version, stored, user_id=self.user_id, status=status,
                                  **self.meta)
@@ -160,6 +169,12 @@ class RecordChange:
             result["conflicts"] = [{"field": c.field, "kept": c.kept, "yours": c.lost}
                                    for c in conflicts]
         return result
+
+    def _with_reason(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The change row's payload with the op's reason, when it gave one."""
+        if self.reason is not None:
+            payload[REASON_KEY] = self.reason
+        return payload
 
     def _scope_village(self, record: ServiceRecord) -> int:
         """Which village's devices hold this record: its resident's current village."""

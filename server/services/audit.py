@@ -13,8 +13,10 @@ from core.models import Device, SyncChange, User
 from server.problems import ApiError
 from server.services import scope
 
-# Server bookkeeping that changes with every version and says nothing about the edit.
-_NOISE = {"updated_at", "version", "created_at"}
+# Server bookkeeping that changes with every version and says nothing about the edit; and
+# a record correction's reason (sync.record_changes), shown as the change's own `reason`.
+_REASON = "change_reason"
+_NOISE = {"updated_at", "version", "created_at", _REASON}
 
 
 def history(session: Session, user: User, entity_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -41,6 +43,7 @@ def history(session: Session, user: User, entity_id: uuid.UUID) -> list[dict[str
             "at": change.committed_at.isoformat(), "user": who, "user_id": change.user_id,
             "device": device, "device_id": str(change.device_id) if change.device_id else None,
             "status": change.status, "village_id": change.village_id,
+            "reason": payload.get(_REASON),
             "changed": {k: {"from": previous.get(k), "to": payload.get(k)} for k in fields}
             if change.op == "upsert" else {},
         })
