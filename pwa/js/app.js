@@ -31,7 +31,10 @@ export async function boot() {
   window.addEventListener('online', () => runSync('online'));
   window.addEventListener('offline', renderStatus);
   window.addEventListener('hashchange', route);
-  if (await store.isEnrolled()) showUnlock(parts.view, afterUnlock);
+  // The status bar's count and last sync are read before the PIN, so the lock screen
+  // never says "all synced" over unsynced work (ADR 0067).
+  const [enrolled] = await Promise.all([store.isEnrolled(), store.readLockedStatus()]);
+  if (enrolled) showUnlock(parts.view, afterUnlock);
   else showLogin(parts.view, afterUnlock);
   renderStatus();
 }

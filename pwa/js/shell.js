@@ -117,8 +117,7 @@ export function offerUpdate(apply) {
 export function renderStatus() {
   if (!parts.status) return;
   const s = store.data.state;
-  const n = store.unsyncedCount();
-  const rejected = [...store.data.outbox.values()].filter((op) => op.state === 'rejected').length;
+  const { unsynced: n, rejected } = store.outboxCounts(); // right while locked too (ADR 0067)
   const last = s.last_sync_at ? formatTime(s.last_sync_at) : null;
   mount(parts.status,
     h('span.net' + (navigator.onLine ? '.on' : '.off'), null, navigator.onLine ? t('online') : t('offline')),

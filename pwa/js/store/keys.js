@@ -104,5 +104,6 @@ export async function rewrapPassword(newPassword, { password, pin } = {}) {
 export async function wipe() {
   lock();
   data.state = { ...EMPTY_STATE };
+  data.locked = { unsynced: 0, rejected: 0 };
   await wipeDatabase();
 }

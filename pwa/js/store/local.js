@@ -29,6 +29,9 @@ export const data = {
   outbox: new Map(), // op_id → op (decrypted), with state and errors
   notices: [],
   revision: 0, // bumped on every change, so screens and the search index know to refresh
+  // The outbox's size while locked (the ops themselves are sealed): read from the
+  // outbox's readable states, so the status bar tells the truth before the PIN.
+  locked: { unsynced: 0, rejected: 0 },
 };
 
 let chain = Promise.resolve();
@@ -55,6 +58,7 @@ export function uuid() {
 
 /** Forget the key and the decrypted data (the app shows the unlock screen). */
 export function lock() {
+  data.locked = outboxCounts();
   data.key = null;
   data.device = null;
   for (const e of ENTITIES) data[e].clear();
@@ -193,9 +197,35 @@ export async function syncState() {
 }
 
 /**
- * Ops not yet acknowledged by the server (pending and rejected).
+ * Ops not yet acknowledged by the server (pending and rejected), locked or not.
  * @returns {number}
  */
 export function unsyncedCount() {
-  return data.outbox.size;
+  return outboxCounts().unsynced;
+}
+
+/**
+ * The outbox in numbers: from memory while unlocked, else what the database showed.
+ * @returns {{unsynced: number, rejected: number}}
+ */
+export function outboxCounts() {
+  if (!data.key) return data.locked;
+  let rejected = 0;
+  for (const op of data.outbox.values()) if (op.state === 'rejected') rejected += 1;
+  return { unsynced: data.outbox.size, rejected };
+}
+
+/**
+ * Before unlock (a cold open): read what the database keeps readable, the sync state and
+ * each outbox entry's state, so the status bar shows the true unsynced count and the last
+ * sync while locked. Nothing sealed is opened; no key is needed (ADR 0067).
+ */
+export async function readLockedStatus() {
+  const db = await database();
+  const tx = db.transaction(['meta', 'outbox']);
+  const [state, ops] = await Promise.all([tx.objectStore('meta').get('state'),
+    tx.objectStore('outbox').getAll(), tx.done]);
+  if (data.key) return; // unlocked meanwhile: memory is the truth
+  data.state = { ...EMPTY_STATE, ...(state || {}) };
+  data.locked = { unsynced: ops.length, rejected: ops.filter((o) => o.state === 'rejected').length };
 }
