@@ -4,6 +4,11 @@ Every op is first validated, and every new record prepared, without the lock
 (`sync.prepare`); then the whole push is one transaction holding the sync counter's lock
 (core.changelog.Writer). New records, the bulk of a push, are inserted in bulk at the end;
 edits of residents and households run one at a time inside a savepoint each.
+
+This module drives a push (`apply_push`, `_Push`: prefetch, one result per op, the inserts
+at the end); the paths of the ops are beside it: new records in `sync.push_records`,
+residents and households in `sync.push_people`, corrections and voidings of records in
+`sync.record_changes`.
 """
 from __future__ import annotations
 
@@ -18,47 +23,17 @@ from sqlalchemy.orm import Session
 from core.bulk import insert_processed, rows_in
 from core.changelog import Writer, dumps
 from core.clock import now_utc
-from core.models import (
-    RECORD_CLASSES,
-    Device,
-    Household,
-    RecordEntry,
-    Resident,
-    ServiceRecord,
-    SyncReceipt,
-    User,
-)
-from core.serialize import jsonable, resident_dict, row_dict
+from core.models import RECORD_CLASSES, Device, RecordEntry, ServiceRecord, SyncReceipt, User
 from server.problems import ApiError, field_errors
-from server.schemas.people import HouseholdSchema, ResidentSchema
-from server.services import people, scope
-from server.services.records import (
-    RESIDENT_LISTS,
-    Batch,
-    insert_records,
-    named_ids,
-    prepare_record,
-    publish_new_record,
-)
-from sync import merge
+from server.services.records import Batch, insert_records, named_ids
 from sync.entry_times import EntryClock
 from sync.prepare import Checked, Seen, Staged, preflight, stage
-from sync.receipts import Receipts, server_fields
-from sync.record_changes import RecordChange, load_record_row
+from sync.push_people import PeopleEdits
+from sync.push_records import RecordCreates, Rejected, as_uuid
+from sync.receipts import Receipts
+from sync.record_changes import RecordChange
 
 SRT = ServiceRecord.__table__
-
-
-class Rejected(Exception):
-    """An op refused with field errors; nothing of it is stored."""
-
-    def __init__(self, errors: dict):
-        super().__init__("rejected")
-        self.errors = errors
-
-
-def _reject(field: str, code: str, message: str) -> Rejected:
-    return Rejected({field: [{"code": code, "message": message}]})
 
 
 def apply_push(session: Session, user: User, device: Device | None, raw_ops: list[dict],
@@ -100,7 +75,7 @@ class PushOutcome(list):
     only_own_accepted: bool = False
 
 
-class _Push:
+class _Push(RecordCreates, PeopleEdits):
     """The state of one push: its writer, caches, and new records waiting to be inserted."""
 
     def __init__(self, session: Session, user: User, device: Device | None,
@@ -143,7 +118,7 @@ class _Push:
         for rid, village, doctor in rows_in(
                 self.session, "SELECT id, village_id, doctor_id FROM service_records WHERE id",
                 ServiceRecord.id, record_ids):
-            self.existing_records[_uuid(rid)] = (village, doctor)
+            self.existing_records[as_uuid(rid)] = (village, doctor)
         if seen is not None and seen.villages == self.batch.villages and \
                 not self.writer.people_logged_since(seen.counter):
             self.batch.residents.update(seen.residents)
@@ -210,59 +185,7 @@ class _Push:
                 "device_counter": op["device_counter"], "base_version": op["base_version"],
                 "status": status}
 
-    # -- records: append-only events ------------------------------------------------
-
-    def _create_record(self, op: dict, data: dict[str, Any], staged: Staged | None
-                       ) -> dict[str, Any]:
-        existing = self.pending_ids.get(op["id"]) or self._current_record_payload(op["id"])
-        if existing is not None:  # in scope (else _current_record_payload refused it)
-            if _same(data, existing):
-                return {"status": "duplicate", "version": existing["version"]}
-            raise _reject("id", "id_taken", "该记录编号已被另一条内容不同的记录使用")
-        if staged is not None and self._still_as_staged(staged):
-            self.ready.append(staged)
-            self.pending_ids[staged.row["id"]] = staged.row
-            if staged.entry is not None:
-                self.entries.append(staged.entry)
-            seq = self.writer.append_ready(staged.change, staged.change_plan, op["op_id"],
-                                           "accepted")
-            return {"status": "accepted", "version": 1, "seq": seq,
-                    "server_fields": server_fields(staged.row)}
-        row = prepare_record(self.batch, data, self.device_id, self.writer.now)
-        self.pending.append(row)
-        self.pending_ids[row["id"]] = row
-        if self.clock is not None:
-            self.entries.append(self.clock.values(row["id"], data))
-        seq = publish_new_record(self.writer, self.batch, row, user_id=self.user.id,
-                                 **self._meta(op, "accepted"))
-        return {"status": "accepted", "version": 1, "seq": seq, "server_fields": server_fields(row)}
-
-    def _still_as_staged(self, staged: Staged) -> bool:
-        """Are the scope and the record's subject, read again under the lock, what
-        `stage` prepared the record against?"""
-        if self.staged_in != self.batch.villages:
-            return False
-        row = staged.row
-        if row.get("resident_id") and \
-                self.batch.residents.get(row["resident_id"]) != staged.resident:
-            return False
-        if row.get("household_id") and \
-                self.batch.households.get(row["household_id"]) != staged.household:
-            return False
-        # The residents a record lists must still be in scope (they were, at `stage`).
-        return all(_in(self.batch.residents.get(_uuid(rid)), self.batch.villages)
-                   for name in RESIDENT_LISTS for rid in row.get(name) or ())
-
-    def _current_record_payload(self, record_id: uuid.UUID) -> dict[str, Any] | None:
-        """The stored record a create re-uses the id of, if any. One the caller may not
-        see is refused as not theirs before its content is compared with anything."""
-        found = self.existing_records.get(record_id)
-        if found is None:
-            return None
-        village, doctor = found
-        if village not in self.batch.villages and doctor != self.user.id:
-            raise scope.not_yours()
-        return row_dict(load_record_row(self.session, record_id))
+    # -- records: corrections and voidings (new records: sync.push_records) ----------
 
     def _change_record(self, op: dict) -> dict[str, Any]:
         """A correction or a voiding, by the record's author only, checked against the
@@ -271,79 +194,6 @@ class _Push:
         del meta["status"]  # the change row's status is the result's, decided there
         return RecordChange(self.session, self.batch, self.writer, self.user.id,
                             self.device_id, meta).apply(op)
-
-    # -- residents and households: mutable, merged field by field ------------------
-
-    def _mutable(self, op: dict) -> dict[str, Any]:
-        kind = op["entity"]
-        model, schema = (Resident, ResidentSchema) if kind == "resident" else \
-            (Household, HouseholdSchema)
-        current = self.session.get(model, op["id"])
-        # Scope before anything else: what follows would answer with the entity's data
-        # (duplicate), store a conflict, or tell its version (unknown_base).
-        if current is not None and current.village_id not in self.batch.villages:
-            raise scope.not_yours()
-        if op["action"] == "create" and current is None:
-            data = schema().load({**op["data"], "id": str(op["id"])})
-            create = people.create_resident if kind == "resident" else people.create_household
-            entity = create(self.session, self.user, data, self.writer,
-                            **self._meta(op, "accepted"))
-            self.batch.forget(entity.id)
-            return self._entity_result(kind, entity, "accepted", op)
-        if current is None:
-            raise scope.not_yours()  # the same answer as for another village's id
-        if current.deleted_at is not None:
-            raise _reject("id", "unknown_entity", "档案不存在")
-        # A create for an id that exists (a reinstalled phone re-sending) is an update of
-        # version 1; identical content is a duplicate.
-        base_version = op["base_version"] or 1
-        changes = schema().load(op["data"], partial=True)
-        snapshot_now = self._entity_dict(kind, current)
-        if op["action"] == "create" and merge.same_values(changes, snapshot_now):
-            return {"status": "duplicate", "version": current.version,
-                    "data": snapshot_now}
-        plan = merge.plan(self.session, kind, current, snapshot_now, changes, base_version,
-                          self.device_id)
-        status = "conflict" if plan.conflicts else (
-            "merged" if base_version != current.version else "accepted")
-        if plan.apply:
-            whole = {k: v for k, v in snapshot_now.items() if k in schema().fields and
-                     v is not None and k not in ("conditions", "id")}
-            whole.update({k: jsonable(v) for k, v in plan.apply.items() if k != "conditions"})
-            schema().load(whole)  # the merged record must still be valid as a whole
-        if not plan.apply and not plan.conflicts:
-            return {"status": "duplicate", "version": current.version, "data": snapshot_now}
-        if plan.apply:
-            entity = self._write_mutable(kind, current, plan.apply, op, status)
-            seq = self.writer.seq_of_op[op["op_id"]]
-        else:  # only conflicts: the server's values all stand, no new version
-            entity, seq = current, None
-        merge.record_conflicts(self.session, kind, entity, plan.conflicts, op, seq,
-                               self.device_id, self.user.id, self.writer.now)
-        result = self._entity_result(kind, entity, status, op)
-        if plan.conflicts:
-            result["conflicts"] = [
-                {"field": c.field, "kept": jsonable(c.kept), "yours": jsonable(c.lost)}
-                for c in plan.conflicts]
-        return result
-
-    def _write_mutable(self, kind: str, current: Any, apply: dict, op: dict, status: str):
-        meta = self._meta(op, status)
-        if kind == "resident":
-            entity = people.update_resident(self.session, self.user, current.id, dict(apply),
-                                            current.version, self.writer, **meta)
-            self.batch.forget(entity.id)
-            return entity
-        return people.update_household(self.session, self.user, current.id, dict(apply),
-                                       self.writer, **meta)
-
-    def _entity_dict(self, kind: str, entity: Any) -> dict[str, Any]:
-        return resident_dict(entity) if kind == "resident" else row_dict(entity)
-
-    def _entity_result(self, kind: str, entity: Any, status: str, op: dict) -> dict[str, Any]:
-        return {"status": status, "version": entity.version,
-                "seq": self.writer.seq_of_op.get(op["op_id"]),
-                "data": self._entity_dict(kind, entity)}
 
     def _insert_pending(self) -> None:
         if self.pending:
@@ -375,12 +225,6 @@ class _Push:
             self.session.execute(insert(SyncReceipt), self.receipts)
 
 
-def _same(data: dict[str, Any], existing: dict[str, Any]) -> bool:
-    """Does a re-sent record say the same as the stored one (on the fields it sends)?"""
-    return all(jsonable(v) == jsonable(existing.get(k)) for k, v in data.items()
-               if k not in ("village_id", "doctor_id", "device_created_at"))
-
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -391,16 +235,3 @@ def _echo(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return _SURROGATE.sub("\ufffd", value)
-
-
-def _in(resident: tuple[int, dt.date] | None, villages: frozenset[int] | set[int]) -> bool:
-    return resident is not None and resident[0] in villages
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if type(value) is uuid.UUID:  # a validated body's ids are UUIDs already
-        return value
-    try:
-        return uuid.UUID(str(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -12,7 +12,7 @@ from server.auth.current import login_required
 from server.extensions import db
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Int, Str
-from server.schemas.people import HouseholdSchema, ResidentSchema
+from server.schemas.people import HouseholdSchema, ResidentSchema, load_edit
 from server.services import people, scope
 
 bp = Blueprint("people", __name__, url_prefix="/api")
@@ -105,12 +105,7 @@ def update_resident(resident_id: uuid.UUID):
     body = dict(body)
     base_version = body.pop("version")
     current = people.get_resident(db.session, g.user, resident_id)
-    # Validate the edit as a whole record so cross-field rules (ID vs birth date) still hold.
-    merged = {k: v for k, v in resident_dict(current).items() if k in ResidentSchema().fields}
-    merged = {k: v for k, v in merged.items() if v is not None and k != "conditions"}
-    merged.update(body)
-    data = ResidentSchema().load(merged)
-    data = {k: v for k, v in data.items() if k in body}
+    data = load_edit(ResidentSchema(), resident_dict(current), body)
     resident = people.update_resident(db.session, g.user, resident_id, data, base_version)
     db.session.commit()
     return jsonify(resident_dict(resident))

@@ -134,6 +134,23 @@ class ResidentSchema(ApiSchema):
         return out
 
 
+
+def load_edit(schema: ApiSchema, stored: dict, changes: dict) -> dict:
+    """Validate an edit of a stored resident or household as the whole entity it makes, so
+    rules across fields (the ID number against the birth date and sex, dates after birth)
+    hold after it: `changes` (as sent) laid over `stored` (the entity as `core.serialize`
+    gives it) and loaded with `schema`. Returns the loaded values of the changed fields.
+
+    Stored values that are empty, the id and the stored conditions are left out of the
+    whole: empty is what an absent field means, and no rule spans the id or the
+    conditions and other fields. Used by the REST API's edit and by a sync push's merge."""
+    whole = {k: v for k, v in stored.items()
+             if k in schema.fields and v is not None and k not in ("id", "conditions")}
+    whole.update(changes)
+    loaded = schema.load(whole)
+    return {k: v for k, v in loaded.items() if k in changes}
+
+
 _BIRTH_MISMATCH = "national_id_birth_mismatch|身份证号中的出生日期与填写的出生日期不一致"
 _SEX_MISMATCH = "national_id_sex_mismatch|身份证号中的性别与填写的性别不一致"
 _ID_MESSAGES = {
