@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from server.cli_setup import setup_token, setup_township
 from server.extensions import db
 from server.history.command import import_history
 
@@ -18,6 +19,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(import_history)
+    app.cli.add_command(setup_township)
+    app.cli.add_command(setup_token)
 
 
 @click.command("seed-demo")
