@@ -117,8 +117,12 @@ function numberValue(raw, integer) {
  * Render a form.
  * @param {string} kind a key of FORMS
  * @param {{values?: object, villages?: object[], households?: object[], members?: object[], doses?: object[],
- *   onInput?: () => void}} ctx initial values and choices
- * @returns {{el: HTMLElement, collect: () => object, showErrors: (errors: object) => number}}
+ *   onInput?: () => void, validate?: (values: object) => object}} ctx initial values and choices;
+ *   `validate`: the form's errors by field for the values typed (clears fixed errors, and
+ *   keeps a refused value from raising the urgent banner)
+ * @returns {{el: HTMLElement, collect: () => object,
+ *   showErrors: (errors: object, opts?: {server?: boolean}) => number}} `server`: the reasons
+ *   of a rejected op, kept until their own field is edited
  */
 export function renderForm(kind, ctx = {}) {
   const def = FORMS[kind];
@@ -143,7 +147,10 @@ export function renderForm(kind, ctx = {}) {
   }
 
   function refreshUrgent() {
-    const flags = urgentFlags(collect());
+    // A value the form refuses (glucose 45: a slip for 4.5) is an error to fix, not a referral.
+    const values = collect();
+    const refused = ctx.validate ? ctx.validate(values) : {};
+    const flags = urgentFlags(values).filter((f) => !refused[f.field]);
     el.querySelectorAll('.field.urgent-value').forEach((x) => x.classList.remove('urgent-value'));
     for (const f of flags) el.querySelector(`[data-field="${f.field}"]`)?.classList.add('urgent-value');
     urgentBox.hidden = !flags.length;
@@ -156,15 +163,34 @@ export function renderForm(kind, ctx = {}) {
     const now = collect();
     def.fields.forEach((f, i) => { if (f.when) controls[i].el.hidden = !f.when(now) && !hasValue(now[f.name]); });
   }
-  el.addEventListener('input', () => { refreshUrgent(); refreshShown(); if (ctx.onInput) ctx.onInput(); });
-  el.addEventListener('change', () => { refreshUrgent(); refreshShown(); });
+  // An error shown under a field goes as soon as the field is put right: with the form's
+  // validator, every marked field is checked again (none newly marked while typing);
+  // without one, the field being edited loses its mark.
+  function recheck(target) {
+    const marked = [...el.querySelectorAll('.field.invalid')];
+    if (!marked.length) return;
+    const errors = ctx.validate ? ctx.validate(collect()) : null;
+    for (const box of marked) {
+      // The server's reasons (a rejected op) stay until their own field is edited.
+      if ((!errors || box.dataset.server) && !box.contains(target)) continue;
+      delete box.dataset.server;
+      const keys = [box.dataset.field, ...(box.dataset.covers || '').split(' ')];
+      const list = errors ? keys.flatMap((k) => (errors[k] ? flatten(errors[k]) : [])) : [];
+      if (list.length) box.querySelector('.err').textContent = list.map(errorText).join('；');
+      else { box.classList.remove('invalid'); box.querySelector('.err').textContent = ''; }
+    }
+  }
+  el.addEventListener('input', (e) => {
+    recheck(e.target); refreshUrgent(); refreshShown(); if (ctx.onInput) ctx.onInput();
+  });
+  el.addEventListener('change', (e) => { recheck(e.target); refreshUrgent(); refreshShown(); });
   refreshUrgent();
   refreshShown();
 
-  function showErrors(errors) {
+  function showErrors(errors, { server = false } = {}) {
     let n = 0;
     el.querySelectorAll('.err').forEach((x) => { x.textContent = ''; });
-    el.querySelectorAll('.field.invalid').forEach((x) => x.classList.remove('invalid'));
+    el.querySelectorAll('.field.invalid').forEach((x) => { x.classList.remove('invalid'); delete x.dataset.server; });
     for (const [field, list] of Object.entries(errors || {})) {
       const box = el.querySelector(`[data-field="${field}"]`) || el.querySelector(`[data-covers~="${field}"]`);
       const text = flatten(list).map(errorText).join('；');
@@ -172,6 +198,7 @@ export function renderForm(kind, ctx = {}) {
       if (box) {
         box.hidden = false;
         box.classList.add('invalid');
+        if (server) box.dataset.server = '1';
         box.querySelector('.err').textContent = text;
         if (box.closest('details')) box.closest('details').open = true;
       } else {

@@ -61,16 +61,27 @@ export function recordForm(view, kind, subjectId, fix = null) {
     const nv = rendered.el.querySelector('input[name="next_visit_date"]');
     if (c && nv && !nv.dataset.touched) nv.value = addDays(todayChina(), c.value === 'controlled' ? 90 : 14);
   };
-  const rendered = renderForm(kind, { ...ctx, onInput: nextVisit });
-  rendered.el.querySelector('input[name="next_visit_date"]')?.addEventListener('input', (e) => { e.target.dataset.touched = '1'; });
-  const status = h('p.form-status', { role: 'status' });
-  const save = h('button.primary.wide#save', { type: 'button', onclick: async () => {
-    const values = rendered.collect();
-    const recordId = fix ? fix.op.id : store.uuid();
+  const recordId = fix ? fix.op.id : store.uuid();
+  const asRecord = (values) => {
     const record = { id: recordId, kind, ...values, device_created_at: fix?.op.data.device_created_at || new Date().toISOString() };
     if (def.subject !== 'village_id') record[def.subject] = subjectId;
     if (r) record.village_id = r.village_id;
     if (hh) record.village_id = hh.village_id;
+    return record;
+  };
+  const validate = (values) => validateRecord(asRecord(values), r);
+  const onInput = () => {
+    nextVisit();
+    fillBmi(rendered.el, rendered.collect(), validate);
+    if (!rendered.el.querySelector('.field.invalid')) status.textContent = '';
+  };
+  const rendered = renderForm(kind, { ...ctx, onInput, validate });
+  for (const name of ['next_visit_date', 'bmi']) {
+    rendered.el.querySelector(`input[name="${name}"]`)?.addEventListener('input', (e) => { e.target.dataset.touched = '1'; });
+  }
+  const status = h('p.form-status', { role: 'status' });
+  const save = h('button.primary.wide#save', { type: 'button', onclick: async () => {
+    const record = asRecord(rendered.collect());
     const n = rendered.showErrors(validateRecord(record, r));
     if (n) { status.textContent = t('form.errors', { n }); status.className = 'form-status bad'; return; }
     save.disabled = true;
@@ -84,5 +95,22 @@ export function recordForm(view, kind, subjectId, fix = null) {
   mount(view, h('h2.title', null, who + t('kind.' + kind)),
     init.copied ? h('p.muted.copied', null, t('form.copy_last')) : null,
     fix ? rejectionBox(fix.op) : null, rendered.el, status, h('div.savebar', null, save));
-  if (fix) rendered.showErrors(fix.op.errors);
+  if (fix) rendered.showErrors(fix.op.errors, { server: true });
+}
+
+/**
+ * The 65+ check's BMI from height and weight as they are typed (kg / m², one decimal),
+ * unless the doctor typed a BMI of their own; none while either value is refused.
+ */
+function fillBmi(form, values, validate) {
+  const bmi = form.querySelector('input[name="bmi"]');
+  if (!bmi || bmi.dataset.touched) return;
+  const { height_cm: cm, weight_kg: kg } = values;
+  const errors = validate(values);
+  if (typeof cm === 'number' && typeof kg === 'number' && !errors.height_cm && !errors.weight_kg) {
+    bmi.value = String(Math.round((kg / (cm / 100) ** 2) * 10) / 10);
+    bmi.dataset.auto = '1';
+  } else if (bmi.dataset.auto) {
+    bmi.value = '';
+  }
 }
