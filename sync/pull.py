@@ -5,12 +5,13 @@ import hashlib
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, not_, or_, select
+from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.changelog import dumps
 from core.models import (
     ROLE_DOCTOR,
+    Device,
     Setting,
     SyncChange,
     SyncCounter,
@@ -47,6 +48,9 @@ def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cur
     if 0 < cursor and needed_after < purged:
         return {"changes_json": [], "cursor": 0, "more": False, "reset": True,
                 "fresh_copy": None}
+    if device_id is not None and _scope_reset(session, device_id, cursor):
+        return {"changes_json": [], "cursor": 0, "more": False, "reset": True,
+                "fresh_copy": None}
     villages = scope.village_ids(session, user)
     if not villages or cursor >= hwm:
         return {"changes_json": [], "cursor": max(cursor, hwm) if villages else hwm,
@@ -79,6 +83,20 @@ def changes_since(session: Session, user: User, device_id: uuid.UUID | None, cur
     more = len(rows) == limit
     return {"changes_json": out, "cursor": rows[-1][0] if more else hwm, "more": more,
             "reset": False, "fresh_copy": fresh_copy if more else None}
+
+
+def _scope_reset(session: Session, device_id: uuid.UUID, cursor: int) -> bool:
+    """True when the device's villages changed since its copy began (an admin moved its
+    doctor): its copy holds villages it lost and lacks the history of those it gained, so
+    it starts again. A pull from 0 is that new copy and clears the mark."""
+    pending = session.scalar(select(Device.scope_reset_pending).where(Device.id == device_id))
+    if not pending:
+        return False
+    if cursor == 0:
+        session.execute(update(Device).where(Device.id == device_id)
+                        .values(scope_reset_pending=False))
+        return False
+    return True
 
 
 def reference_data(session: Session, user: User) -> dict[str, Any]:
