@@ -258,7 +258,7 @@ def assign_villages(session: Session, actor: User | None, user: User,
                         .execution_options(synchronize_session=False))
     if actor is not None:
         audit.record_change(session, actor, f"user:{user.id}",
-                            "villages" if user.role == ROLE_DOCTOR else "liaison",
+                            "villages_changed" if user.role == ROLE_DOCTOR else "liaison_changed",
                             {"villages": before}, {"villages": wanted})
     session.flush()
     word = "负责村" if user.role == ROLE_DOCTOR else "包村"

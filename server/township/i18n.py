@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from server.township.i18n_lists import LIST_WORDS
+from server.township.i18n_setup import SETUP_WORDS
 
 LANGS = ("zh", "en")
 
@@ -504,6 +505,7 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 WORDS.update(LIST_WORDS)  # the staff lists' and a record history's words (T2, ADR 0064)
+WORDS.update(SETUP_WORDS)  # the set-up pages' words (T1, ADR 0063)
 
 
 def word(key: str, lang: str) -> str:
