@@ -94,6 +94,15 @@ export function runSync(why, onRound) {
   return syncing;
 }
 
+/**
+ * Settles when no sync is running: a change that replaces a queued op waits for the push
+ * that may be sending it, then looks at the outbox again.
+ * @returns {Promise<void>}
+ */
+export async function syncSettled() {
+  while (syncing) await syncing;
+}
+
 /** Sync every few minutes from now on (after unlock). */
 export function startSyncTimer() {
   clearInterval(timer);

@@ -5,7 +5,8 @@
  *  - local.js: `data`, loading and sealing, the order of writes;
  *  - keys.js: the data key, enrolment, unlock, PIN and password, the logout wipe;
  *  - outbox.js: local saves and the outbox;
- *  - pull.js: applying a sync round.
+ *  - pull.js: applying a sync round;
+ *  - corrections.js: correcting and voiding a saved record; drafts.js: unsaved forms.
  * An outbox entry is deleted only by applyPlan, after the server acknowledged it.
  */
 export { ENTITIES, data, uuid, lock, updateState, syncState, unsyncedCount,
@@ -13,3 +14,5 @@ export { ENTITIES, data, uuid, lock, updateState, syncState, unsyncedCount,
 export { isEnrolled, enrol, unlock, resetPin, rewrapPassword, wipe } from './store/keys.js';
 export { saveLocal, resend, pendingOps } from './store/outbox.js';
 export { MOVED_AWAY_LISTED, applyPlan } from './store/pull.js';
+export { opsFor, correctRecord, voidRecord } from './store/corrections.js';
+export { saveDraft, loadDraft, dropDraft } from './store/drafts.js';

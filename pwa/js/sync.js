@@ -39,10 +39,12 @@ export function buildRequest({
  * @returns {object}
  */
 export function wireOp(op) {
-  return {
+  const wire = {
     op_id: op.op_id, device_counter: op.device_counter, entity: op.entity, action: op.action,
     id: op.id, base_version: op.base_version, device_time: op.device_time, data: op.data,
   };
+  if (op.reason) wire.reason = op.reason; // a record's correction or voiding: why
+  return wire;
 }
 
 /**

@@ -13,6 +13,7 @@ import { recordForm } from './screens/record-form.js';
 import { newMenu, newHousehold, newResident } from './screens/new.js';
 import { editEntity } from './screens/edit.js';
 import { syncView, fixOp } from './screens/sync.js';
+import { correctForm, voidView } from './screens/record-changes.js';
 import { me } from './screens/me.js';
 
 /** Screens by the first part of the hash. */
@@ -24,6 +25,8 @@ export const VIEWS = {
   'edit-resident': (view, id) => editEntity(view, 'resident', id),
   'edit-household': (view, id) => editEntity(view, 'household', id),
   fix: fixOp,
+  correct: correctForm,
+  void: voidView,
   scan: scanView,
   password: showChangePassword,
 };

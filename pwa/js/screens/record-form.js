@@ -9,8 +9,9 @@ import * as store from '../store.js';
 import { todaysWork, addDays } from '../today.js';
 import { renderForm, FORMS } from '../forms.js';
 import { validateRecord, todayChina } from '../validate.js';
-import { runSync } from '../shell.js';
+import { runSync, syncSettled } from '../shell.js';
 import { villages, rejectionBox } from './common.js';
+import { keepDraft, draftOffer, reasonField } from './form-draft.js';
 
 const { data } = store;
 /** What a routine follow-up copies from the last one: the items that rarely change. */
@@ -48,12 +49,17 @@ function dosesFor(r) {
  * @param {string} kind
  * @param {string} subjectId resident or household id (or nothing for an activity)
  * @param {object} [fix] {op} when correcting a rejected op
+ * @param {{correct?: object, restore?: object}} [opts] `correct`: the saved record the form
+ *   corrects (it opens filled and asks for a reason); `restore`: a draft to open with
  */
-export function recordForm(view, kind, subjectId, fix = null) {
+export function recordForm(view, kind, subjectId, fix = null, opts = {}) {
+  const { correct = null, restore = null } = opts;
   const def = FORMS[kind];
   const r = def.subject === 'resident_id' ? data.resident.get(subjectId) : null;
   const hh = def.subject === 'household_id' ? data.household.get(subjectId) : null;
-  const init = fix ? { values: { ...fix.op.data }, copied: false } : initialValues(kind, subjectId);
+  const init = restore ? { values: { ...restore.values }, copied: false }
+    : fix ? { values: { ...fix.op.data }, copied: false }
+      : correct ? { values: { ...correct }, copied: false } : initialValues(kind, subjectId);
   const ctx = { values: init.values, villages: villages(), members: hh ? [...data.resident.values()].filter((x) => x.household_id === hh.id) : [],
     doses: r && kind === 'vaccination_check' ? dosesFor(r) : [] };
   const nextVisit = () => {
@@ -61,9 +67,11 @@ export function recordForm(view, kind, subjectId, fix = null) {
     const nv = rendered.el.querySelector('input[name="next_visit_date"]');
     if (c && nv && !nv.dataset.touched) nv.value = addDays(todayChina(), c.value === 'controlled' ? 90 : 14);
   };
-  const recordId = fix ? fix.op.id : store.uuid();
+  const recordId = fix ? fix.op.id : correct ? correct.id : store.uuid();
   const asRecord = (values) => {
-    const record = { id: recordId, kind, ...values, device_created_at: fix?.op.data.device_created_at || new Date().toISOString() };
+    // A correction sends the record's own device_created_at back (docs/sync-protocol.md).
+    const record = { id: recordId, kind, ...values,
+      device_created_at: fix?.op.data.device_created_at || correct?.device_created_at || new Date().toISOString() };
     if (def.subject !== 'village_id') record[def.subject] = subjectId;
     if (r) record.village_id = r.village_id;
     if (hh) record.village_id = hh.village_id;
@@ -80,21 +88,38 @@ export function recordForm(view, kind, subjectId, fix = null) {
     rendered.el.querySelector(`input[name="${name}"]`)?.addEventListener('input', (e) => { e.target.dataset.touched = '1'; });
   }
   const status = h('p.form-status', { role: 'status' });
+  const reason = correct ? reasonField(t('correct.reason'), restore?.reason) : null;
+  // Drafts: a new record per kind and subject, a correction per record; a rejected op being
+  // fixed is kept in the outbox already.
+  const draftKey = fix ? null : correct ? 'correct:' + correct.id : `new:${kind}:${subjectId || ''}`;
+  const draft = draftKey ? keepDraft(draftKey, view, () => ({ values: rendered.collect(), reason: reason?.read() })) : null;
   const save = h('button.primary.wide#save', { type: 'button', onclick: async () => {
     const record = asRecord(rendered.collect());
-    const n = rendered.showErrors(validateRecord(record, r));
+    const n = rendered.showErrors(validateRecord(record, r)) + (reason && !reason.check() ? 1 : 0);
     if (n) { status.textContent = t('form.errors', { n }); status.className = 'form-status bad'; return; }
     save.disabled = true;
-    await store.saveLocal('record', { ...record, doctor_id: data.reference.user?.id ?? data.device.user.id },
-      fix ? { replaces: fix.op.op_id } : {});
+    draft?.stop();
+    const doctor = data.reference.user?.id ?? data.device.user.id;
+    if (correct) {
+      await syncSettled(); // a push under way may be sending the op this one replaces
+      await store.correctRecord({ ...record, doctor_id: correct.doctor_id ?? doctor, created_at: correct.created_at }, reason.read());
+    } else {
+      await store.saveLocal('record', { ...record, doctor_id: doctor }, fix ? { replaces: fix.op.op_id } : {});
+    }
+    if (draftKey) await store.dropDraft(draftKey);
     toast(t('form.saved'));
     location.hash = r ? '#/resident/' + r.id : hh ? '#/household/' + hh.id : '#/home';
     runSync('saved');
   } }, t('form.save'));
   const who = r ? `${r.name} · ` : hh ? `${hh.head_name || hh.address} · ` : '';
-  mount(view, h('h2.title', null, who + t('kind.' + kind)),
-    init.copied ? h('p.muted.copied', null, t('form.copy_last')) : null,
-    fix ? rejectionBox(fix.op) : null, rendered.el, status, h('div.savebar', null, save));
+  const offer = draftKey && !restore ? draftOffer(draftKey, (kept) => {
+    draft.stop();
+    recordForm(view, kind, subjectId, null, { correct, restore: kept });
+  }) : null;
+  mount(view, h('h2.title', null, who + (correct ? t('correct.title') + ' · ' : '') + t('kind.' + kind)),
+    offer, init.copied ? h('p.muted.copied', null, t('form.copy_last')) : null,
+    fix ? rejectionBox(fix.op) : null, correct ? h('p.muted', null, t('correct.hint')) : null,
+    reason ? reason.el : null, rendered.el, status, h('div.savebar', null, save));
   if (fix) rendered.showErrors(fix.op.errors, { server: true });
 }
 

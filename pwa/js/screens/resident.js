@@ -8,16 +8,22 @@ import { data } from '../store.js';
 import { ageOn } from '../today.js';
 import { todayChina, urgentFlags } from '../validate.js';
 import { pendingIds, residentLine, noticesFor } from './common.js';
+import { summary, recordState, isMine } from './record-changes.js';
 
-function recordSummary(rec) {
-  const bits = [];
-  if (rec.sbp) bits.push(`${rec.sbp}/${rec.dbp}`);
-  if (rec.sbp_left) bits.push(`${rec.sbp_left}/${rec.dbp_left}`);
-  if (rec.fasting_glucose) bits.push(`${rec.fasting_glucose} mmol/L`);
-  if (rec.classification) bits.push(optionLabel('classification', rec.classification));
-  if (rec.topic) bits.push(rec.topic);
-  if (rec.doses_given && rec.doses_given.length) bits.push(rec.doses_given.map((d) => d.vaccine + d.dose_no).join(' '));
-  return bits.join(' · ');
+/** A record in the history: what it says, where its last change stands, and, for its
+ * author, correcting or voiding it (a voided record stays listed, struck through). */
+function historyItem(rec) {
+  const state = recordState(rec);
+  return h('div.item.record' + (rec.deleted_at ? '.voided' : ''), { dataset: { record: rec.id } },
+    h('div', null,
+      h('span.what', null, rec.service_date.slice(2), ' ', t('kind.' + rec.kind)),
+      h('span.muted', null, ' ' + summary(rec)),
+      !rec.deleted_at && urgentFlags(rec).length ? h('span.tag.bad', null, '⚠') : null,
+      state.tags),
+    state.words,
+    isMine(rec) ? h('div.buttons', null,
+      h('a.small.correct', { href: '#/correct/' + rec.id, role: 'button' }, t('record.correct')),
+      h('a.small.void', { href: '#/void/' + rec.id, role: 'button' }, t('record.void'))) : null);
 }
 
 /** The record forms a resident's page offers: their conditions, their age group. */
@@ -43,7 +49,7 @@ export function resident(view, id) {
   const age = ageOn(r.birth_date, today);
   const conditions = (r.conditions || []).filter((c) => !c.ended_on).map((c) => c.condition);
   const pending = pendingIds();
-  const records = [...(data.recordsByResident.get(id) || [])].filter((x) => !x.deleted_at)
+  const records = [...(data.recordsByResident.get(id) || [])]
     .sort((a, b) => b.service_date.localeCompare(a.service_date));
   const household = r.household_id ? data.household.get(r.household_id) : null;
   const kinds = formsFor(conditions, age);
@@ -67,11 +73,7 @@ export function resident(view, id) {
       h('a.action#edit-resident', { href: '#/edit-resident/' + r.id }, t('edit.resident')),
       h('a.action#link-card', { href: '#/scan/link/' + r.id }, r.card_code ? '换绑居民卡' : '绑定居民卡')),
     h('section.card', null, h('h3', null, t('resident.history')),
-      records.length ? h('div.list.history', null, records.map((rec) => h('div.item', null,
-        h('span', null, rec.service_date.slice(2), ' ', t('kind.' + rec.kind)),
-        h('span.muted', null, ' ' + recordSummary(rec)),
-        urgentFlags(rec).length ? h('span.tag.bad', null, '⚠') : null,
-        pending.has(rec.id) ? h('span.tag.warn', null, t('resident.unsynced')) : null))) : h('p.muted', null, t('resident.none'))));
+      records.length ? h('div.list.history', null, records.map(historyItem)) : h('p.muted', null, t('resident.none'))));
 }
 
 /**

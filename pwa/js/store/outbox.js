@@ -20,10 +20,14 @@ function wireData(entity, value) {
  * Save an entity the doctor made or changed, and its outbox op, in one transaction.
  * @param {'resident'|'household'|'record'} entity
  * @param {object} value the full entity (with id)
- * @param {{action?: string, changed?: object, before?: object, replaces?: string}} [opts]
+ * @param {{action?: string, changed?: object, before?: object, replaces?: string,
+ *   baseVersion?: number, reason?: string}} [opts]
  *   `changed`: for an update of a resident/household, only the changed fields; `before`:
  *   their values before the edit (kept with the op, not sent); `replaces`: the op_id of a
- *   rejected or unsent op this one takes the place of (removed in the same transaction)
+ *   rejected or unsent op this one takes the place of (removed in the same transaction);
+ *   `baseVersion`: the version the op is made on, when it is not the one the phone holds
+ *   (voiding a record whose create is still queued); `reason`: why a record is corrected or
+ *   voided (sent with its update or delete)
  * @returns {Promise<object>} the op
  */
 export function saveLocal(entity, value, opts = {}) {
@@ -37,12 +41,13 @@ export function saveLocal(entity, value, opts = {}) {
     const op = {
       op_id: uuid(), device_counter: counter, entity, action, id: value.id,
       // A corrected edit keeps the version the doctor's first try was made on.
-      base_version: action === 'create' ? 0 : (replaced && replaced.action === 'update'
+      base_version: action === 'create' ? 0 : opts.baseVersion ?? (replaced && replaced.action === 'update'
         ? replaced.base_version : (prior && prior.version) || 0),
       device_time: new Date().toISOString(),
-      data: action === 'update' && entity !== 'record' ? opts.changed : wireData(entity, value),
+      data: action === 'delete' ? {} : action === 'update' && entity !== 'record' ? opts.changed : wireData(entity, value),
       state: 'pending', order: replaced ? replaced.order : counter,
     };
+    if (opts.reason && action !== 'create') op.reason = opts.reason;
     // Local only (never on the wire): the values an edit replaced, so a rejected edit can be
     // corrected against what the server still holds.
     if (opts.before) op.before = opts.before;
@@ -73,7 +78,7 @@ export function saveLocal(entity, value, opts = {}) {
 export function resend(opId) {
   const op = data.outbox.get(opId);
   const value = data[op.entity].get(op.id) || { id: op.id, ...op.data };
-  return saveLocal(op.entity, value, { replaces: opId, changed: op.data, before: op.before });
+  return saveLocal(op.entity, value, { replaces: opId, changed: op.data, before: op.before, reason: op.reason });
 }
 
 /**
