@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from core.models import VaccineScheduleDose, Village
+from core.models import VaccineScheduleDose
 from server.extensions import db
 from server.metrics import read, vaccines
-from server.numbers import form_id
+from server.services import worklists
+from server.township import worklists as lists
 from server.township.exports import send
 from server.township.i18n import word
 from server.township.web import bp, current_period
@@ -30,17 +31,37 @@ def vaccine_drill(vaccine: str, dose_no: int):
         VaccineScheduleDose.vaccine == vaccine, VaccineScheduleDose.dose_no == dose_no))
     if dose is None:
         abort(404)
-    names = dict(db.session.execute(db.select(Village.id, Village.name).where(
-        Village.township_id == g.user.township_id)).all())
-    raw = request.args.get("village", "")
-    village_id = form_id(raw)
-    if raw and village_id not in names:
-        abort(404)
+    names = lists.village_names()
+    f = lists.filters(names, {})
     period = current_period("year")
-    rows = vaccines.drill(db.session, g.user.township_id, period, vaccine, dose_no,
-                          village_id)
+    missing = request.args.get("missing") == "1"
+    rows = worklists.dose_rows(db.session, g.user.township_id, period, vaccine, dose_no,
+                               f["village"], missing)
+    n_in, n_out = worklists.counted(rows)
+    if request.args.get("format") == "xlsx":
+        lists.phone_column(rows)
+        return send(_dose_table(rows, names), f"{vaccine}-{dose_no}-{period}", "xlsx")
+    page = worklists.page_of(rows, f["page"])
+    lists.phone_column(page.rows)
     return render_template("township/vaccine_drill.html", period=period, dose=dose,
-                           rows=rows, names=names, village_id=village_id)
+                           page=page, names=names, village_id=f["village"], missing=missing,
+                           n_in=n_in, n_out=n_out)
+
+
+def _dose_table(rows: list[dict], names: dict) -> list[list]:
+    """The children behind a dose, for a download."""
+    lang = g.lang
+    table = [[word(k, lang) for k in ("name", "birth", "phone", "village", "status", "given_on",
+                                      "missed_reason", "guardian_notified")]]
+    for r in rows:
+        table.append([r["name"], r["birth_date"], r.get("phone") or "",
+                      names.get(r["village_id"], ""),
+                      word("given" if r["num"] else "dose_missing", lang), r.get("given_on"),
+                      r.get("missed_reason") or (word("no_check", lang)
+                                                 if r.get("reason") == "no_check" else ""),
+                      "" if r["num"] or r.get("reason") == "no_check"
+                      else word("yes" if r.get("notified") else "no", lang)])
+    return table
 
 
 @bp.get("/export/vaccines.<fmt>")

@@ -23,7 +23,7 @@ from core.models import Household, ResidenceEvent, Resident, Village
 from server.extensions import db
 from server.numbers import form_id
 from server.problems import ApiError
-from server.services import audit, people
+from server.services import audit, people, service_history
 from server.township.i18n import word
 from server.township.web import bp
 
@@ -78,9 +78,11 @@ def resident_page(resident_id: uuid.UUID):
     events = list(db.session.scalars(
         select(ResidenceEvent).where(ResidenceEvent.resident_id == resident.id)
         .order_by(ResidenceEvent.recorded_at.desc()).limit(10)))
+    history = service_history.resident_history(db.session, resident)
     return render_template("township/resident.html", r=resident, villages=villages,
                            target=target, households=households, events=events,
-                           today=today_local())
+                           today=today_local(), history=history,
+                           names={v.id: v.name for v in villages.values()})
 
 
 STATUSES = ("moved_out", "deceased", "lost", "active")  # what the status form may set

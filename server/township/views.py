@@ -3,31 +3,20 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from core.models import User, VerificationSample, Village
+from core.clock import today_local
+from core.models import RECORD_CLASSES, User, VerificationCall, VerificationSample
+from core.serialize import mask_national_id
 from server.extensions import db
 from server.metrics import assessment, read
 from server.metrics.definitions import BY_KEY, SUPPORTED, parse_period, settings_for
 from server.metrics.keys import HTN_STANDARD
 from server.metrics.quality import CHECKS
-from server.numbers import form_id, whole
+from server.numbers import whole
+from server.services import worklists
+from server.township import worklists as lists
+from server.township.exports import send
+from server.township.i18n import word
 from server.township.web import bp, current_period
-
-
-def _village_names() -> dict[int, str]:
-    rows = db.session.execute(db.select(Village.id, Village.name)
-                              .where(Village.township_id == g.user.township_id))
-    return dict(rows.all())
-
-
-def _id_arg(name: str) -> int | None:
-    """?name= as a row id: None when absent, 404 when it is not one."""
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    value = form_id(raw)
-    if value is None:
-        abort(404)
-    return value
 
 
 @bp.get("/")
@@ -68,31 +57,51 @@ def villages():
 @bp.get("/doctors")
 def doctors():
     """Each village doctor's workload for the period."""
-    period = current_period("month")
+    period = current_period("month") if request.args.get("period") else \
+        last_complete_month(today_local())
     rows = read.doctors_workload(db.session, g.user.township_id, period)
     return render_template("township/doctors.html", period=period, rows=rows)
 
 
 @bp.get("/drill/<indicator>")
 def drill(indicator: str):
-    """The residents behind one figure (a village's or a doctor's), counted or missing."""
+    """The residents (or units) behind one figure: the township's, a village's or a
+    doctor's, counted or missing, every one of them, paged (?page=) and filtered by why
+    they were not counted (?finding=); ?format=xlsx downloads them all."""
     if indicator not in BY_KEY or not BY_KEY[indicator].supported:
         abort(404)
     period = current_period("year")
-    village_id, doctor_id = _id_arg("village"), _id_arg("doctor")
-    names = _village_names()
-    if village_id is not None and village_id not in names:
-        abort(404)
-    if doctor_id is not None:
-        doctor = db.session.get(User, doctor_id)
-        if doctor is None or doctor.township_id != g.user.township_id:
-            abort(404)
+    names, doctors = lists.village_names(), lists.doctor_names()
+    f = lists.filters(names, doctors)
     missing = request.args.get("missing") == "1"
-    rows = read.drill(db.session, g.user.township_id, period, indicator, village_id,
-                      doctor_id, missing_only=missing)
-    return render_template("township/drill.html", period=period, ind=BY_KEY[indicator],
-                           rows=rows, names=names, village_id=village_id,
-                           doctor_id=doctor_id, missing=missing)
+    rows = worklists.drill_rows(db.session, g.user.township_id, period, indicator,
+                                f["village"], f["doctor"], missing, f["finding"])
+    n_in, n_out = worklists.counted(rows)
+    ind = BY_KEY[indicator]
+    if request.args.get("format") == "xlsx":
+        lists.phone_column(rows)
+        return send(_drill_table(rows, names, doctors), f"{indicator}-{period}", "xlsx")
+    page = worklists.page_of(rows, f["page"])
+    lists.phone_column(page.rows)
+    reasons = sorted({r["reason"] for r in rows if r.get("reason")})
+    return render_template("township/drill.html", period=period, ind=ind, page=page,
+                           names=names, doctors=doctors, f=f, village_id=f["village"],
+                           doctor_id=f["doctor"], missing=missing, n_in=n_in, n_out=n_out,
+                           reasons=reasons)
+
+
+def _drill_table(rows: list[dict], names: dict, doctors: dict) -> list[list]:
+    """A drill-down's rows for a download (masked ID numbers, phones as the caller may)."""
+    lang = g.lang
+    table = [[word(k, lang) for k in ("name", "counted", "reason", "birth", "id_number",
+                                      "phone", "village", "doctor")]]
+    for r in rows:
+        table.append([r.get("name") or r.get("unit") or "",
+                      word("counted" if r["num"] else "missing", lang),
+                      word(r["reason"], lang) if r.get("reason") else "", r.get("birth_date"),
+                      mask_national_id(r.get("national_id")) or "", r.get("phone") or "",
+                      names.get(r.get("village_id"), ""), doctors.get(r.get("doctor_id"), "")])
+    return table
 
 
 @bp.get("/quality")
@@ -104,19 +113,43 @@ def quality():
         abort(404)
     dismissed = request.args.get("dismissed") == "1"
     summary = read.quality_summary(db.session, tid)
-    flags = read.quality_list(db.session, tid, check, dismissed) if check else []
+    names, doctors = lists.village_names(), lists.doctor_names()
+    f = lists.filters(names, doctors)
+    flags = worklists.page_of(worklists.quality_rows(
+        db.session, tid, check, dismissed, f["village"], f["doctor"], f["kind"])
+        if check else [], f["page"])
     samples = db.session.scalars(db.select(VerificationSample)
                                  .where(VerificationSample.township_id == tid)
                                  .order_by(VerificationSample.id.desc()).limit(3)).all()
     calls = read.verification_calls(db.session, [s.id for s in samples])
+    _link_calls(calls)
     return render_template("township/quality.html", summary=summary, check=check,
-                           flags=flags, dismissed=dismissed, checks=CHECKS,
-                           names=_village_names(), samples=samples, calls=calls,
-                           overdue=read.overdue_list(db.session, tid, limit=200),
+                           flags=flags, dismissed=dismissed, checks=CHECKS, f=f,
+                           names=names, samples=samples, calls=calls,
                            overdue_total=read.overdue_count(db.session, tid),
                            period=current_period("quarter"), doctors=_doctor_names(),
+                           village_doctors=doctors, kinds=RECORD_CLASSES,
                            sample_size=settings_for(db.session, tid)["verification"]
                            ["sample_size"])
+
+
+def _link_calls(calls: dict[int, list[dict]]) -> None:
+    """Each verification call with the id of the record it asks about (its link)."""
+    ids = [c["id"] for rows in calls.values() for c in rows]
+    if not ids:
+        return
+    records = dict(db.session.execute(db.select(VerificationCall.id, VerificationCall.record_id)
+                                      .where(VerificationCall.id.in_(ids))).all())
+    for rows in calls.values():
+        for c in rows:
+            c["record_id"] = records.get(c["id"])
+
+
+def last_complete_month(today) -> str:
+    """The month before this one: this month's figures are still filling in (and empty
+    on its first day), so a page that opens on workload opens on a finished month."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year}-{month:02d}"
 
 
 def _doctor_names() -> dict[int, str]:

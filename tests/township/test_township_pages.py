@@ -105,13 +105,15 @@ def test_drill_down_lists_residents_with_masked_ids(client, year):
 
 
 def test_the_overdue_list_leads_to_each_patient(client, app, year):
-    """r1's last follow-up was in 2025: overdue now; the name links to the register."""
+    """r1's last follow-up was in 2025: overdue now; the quality panel counts and links the
+    whole list, whose names link to the register."""
     from server.metrics import overdue
 
     with app.app_context():
         assert overdue.refresh_overdue(db.session, year["township_a"]) >= 1
     page_login(client, "staff_a")
-    html = client.get("/township/quality").get_data(as_text=True)
+    assert 'href="/township/overdue"' in client.get("/township/quality").get_data(as_text=True)
+    html = client.get("/township/overdue").get_data(as_text=True)
     assert f'href="/township/residents/{year["resident_1"]}">张三丰</a>' in html
 
 
