@@ -9,8 +9,6 @@ from server.township import (  # noqa: F401  (routes on bp)
     indicators,
     residents,
     review,
-    setup,
-    setup_people,
     views,
     worklists,
 )
