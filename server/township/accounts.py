@@ -10,7 +10,7 @@ import uuid
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from core.models import ROLE_DOCTOR, Device, User
+from core.models import ROLE_DOCTOR, ROLE_STAFF, Device, User, Village
 from server.auth import guard, sessions
 from server.extensions import db
 from server.problems import ApiError
@@ -64,8 +64,11 @@ def accounts_page():
                                 .order_by(Device.created_at.desc())):
         devices.setdefault(d.user_id, []).append(d)
     one_time = request.args.get("shown") and _pop_one_time()
+    villages = db.session.scalars(db.select(Village).where(
+        Village.township_id == g.user.township_id).order_by(Village.code)).all()
     return render_template("township/accounts.html", users=users, devices=devices,
-                           one_time=one_time, doctor=ROLE_DOCTOR,
+                           one_time=one_time, doctor=ROLE_DOCTOR, staff=ROLE_STAFF,
+                           villages=villages,
                            names={f"user:{u.id}": u.full_name for u in users},
                            changes=audit.admin_changes(db.session, g.user.township_id,
                                                        "user:", 30))

@@ -38,7 +38,9 @@ from server.township.i18n import LANGS, indicator_name, word
 
 bp = Blueprint("township", __name__, url_prefix="/township", template_folder="templates",
                static_folder="static")
-OPEN_ENDPOINTS = ("township.login", "township.static")
+# The first-run page is open: it asks for the instance's set-up token and closes for good
+# once a township exists (server/township/setup.py).
+OPEN_ENDPOINTS = ("township.login", "township.static", "township.first_run")
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 # All a person on a one-time password may do: choose their own, or leave.
 PASSWORD_ENDPOINTS = ("township.password_page", "township.change_password", "township.logout")
@@ -169,7 +171,10 @@ def _safe_next(target: str | None) -> str:
 def login():
     """The staff login form (session cookie, the same accounts as the API)."""
     from server.auth.views import authenticate
+    from server.services.setup import township_count
 
+    if not township_count(db.session):  # a fresh instance: nobody to log in yet
+        return redirect(url_for("township.first_run"))
     error = None
     if request.method == "POST":
         try:
