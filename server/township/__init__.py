@@ -9,7 +9,8 @@ from server.township import (  # noqa: F401  (routes on bp)
     indicators,
     residents,
     review,
+    setup,
+    setup_people,
     views,
-    worklists,
 )
 from server.township.web import bp  # noqa: F401
