@@ -12,5 +12,6 @@ from server.township import (  # noqa: F401  (routes on bp)
     setup,
     setup_people,
     views,
+    worklists,
 )
 from server.township.web import bp  # noqa: F401
