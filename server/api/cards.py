@@ -1,4 +1,5 @@
 """QR cards over HTTP: the township issues, revokes and prints; anyone signed in looks up.
+The card service (server/cards/service.py) audits each change it makes.
 
 Codes travel in request bodies, never in URLs (URLs end up in logs); cards are named in
 URLs by their integer id only.
@@ -19,7 +20,7 @@ from server.extensions import db
 from server.numbers import form_id
 from server.problems import ApiError
 from server.schemas.base import ApiSchema, Choice, Int, Str
-from server.services import audit, people
+from server.services import people
 
 bp = Blueprint("cards", __name__, url_prefix="/api")
 
@@ -67,14 +68,7 @@ def lookup():
 def issue(resident_id: uuid.UUID):
     """Issue a card to a resident, or reissue one (the old card stops working)."""
     reason = load(IssueSchema())["reason"]
-    resident = people.get_resident(db.session, g.user, resident_id)
-    old = next((c.id for c in resident.cards if c.status == "active"), None)
-    card = service.issue(db.session, g.user, resident_id, reason)
-    audit.record_change(
-        db.session, g.user, f"card:village:{resident.village_id}:resident:{resident_id}",
-        "reissue" if old else "issue",
-        before={"card_id": old, "revoke_reason": reason} if old else None,
-        after={"card_id": card.id})
+    card = service.issue(db.session, g.user, resident_id, reason)  # audited there
     db.session.commit()
     return jsonify(card_dict(card)), 201
 
@@ -92,14 +86,7 @@ def resident_cards(resident_id: uuid.UUID):
 def revoke(card_id: int):
     """Revoke a lost or damaged card."""
     reason = load(RevokeSchema())["reason"]
-    before = service.get_card(db.session, g.user, card_id).status
-    card = service.revoke(db.session, g.user, card_id, reason)
-    village_id = card.resident.village_id if card.resident else None
-    audit.record_change(
-        db.session, g.user, f"card:village:{village_id}:resident:{card.resident_id}"
-        if village_id else f"card:blank:{card.batch}", "revoke",
-        before={"card_id": card.id, "status": before},
-        after={"card_id": card.id, "status": "revoked", "reason": reason})
+    card = service.revoke(db.session, g.user, card_id, reason)  # audited there
     db.session.commit()
     return jsonify(card_dict(card))
 
@@ -109,8 +96,6 @@ def revoke(card_id: int):
 def blank():
     """A batch of blank cards to pre-print and link at the door."""
     batch, cards = service.make_blank(db.session, g.user, load(BlankSchema())["count"])
-    audit.record_change(db.session, g.user, f"card:blank:{batch}", "make_blank",
-                        after={"count": len(cards)})
     db.session.commit()
     return jsonify({"batch": batch, "cards": [card_dict(c) for c in cards]}), 201
 
@@ -120,9 +105,6 @@ def blank():
 def issue_missing(village_id: int):
     """Issue a card to every resident of the village who has none."""
     issued = service.issue_missing(db.session, g.user, village_id)
-    if issued:
-        audit.record_change(db.session, g.user, f"card:village:{village_id}:all",
-                            "issue_missing", after={"issued": issued})
     db.session.commit()
     return jsonify({"issued": issued})
 

@@ -3,6 +3,10 @@
 Every change of a resident's card changes what phones hold for that resident (the active
 card's code and fallback, and the codes that no longer work), so it bumps the resident's
 version and publishes it through the sync log like any other edit.
+
+What township staff do to cards (issue, reissue, revoke, blank batches, prints) is audited
+here, in the same transaction, like quality dismissals and settings edits: the JSON API
+and the township pages write the same trail (`admin_changes`, subjects `card:…`).
 """
 from __future__ import annotations
 
@@ -24,9 +28,33 @@ from server.cards.linking import (
     township_of,
 )
 from server.problems import ApiError
-from server.services import people, scope
+from server.services import audit, people, scope
 
 MAX_BATCH = 500
+SUBJECT_PREFIX = "card:"  # every card action's audit subject starts so
+
+
+def village_subject(village_id: int | None, what: str = "") -> str:
+    """The audit subject of a village's card actions (`what`: 'all', 'print', or a
+    resident's part); with no `what`, the prefix all of them share."""
+    return f"{SUBJECT_PREFIX}village:{village_id}:{what}"
+
+
+def resident_subject(village_id: int | None, resident_id: uuid.UUID | None) -> str:
+    """The audit subject of what was done to a resident's card."""
+    return village_subject(village_id, f"resident:{resident_id}")
+
+
+def blank_subject(batch: str | None) -> str:
+    """The audit subject of a batch of blank cards."""
+    return f"{SUBJECT_PREFIX}blank:{batch}"
+
+
+def card_subject(card: ResidentCard) -> str:
+    """A card's audit subject: its resident's, or its blank batch's."""
+    village_id = card.resident.village_id if card.resident else None
+    return resident_subject(village_id, card.resident_id) if village_id else \
+        blank_subject(card.batch)
 
 
 def _new_card(session: Session, user: User, township_id: int, **fields: Any) -> ResidentCard:
@@ -52,8 +80,9 @@ def _publish(session: Session, writer: changelog.Writer, user: User, resident: R
 
 
 def issue(session: Session, user: User, resident_id: uuid.UUID,
-          reason: str = "lost") -> ResidentCard:
-    """Give a resident a new active card; their old one (if any) stops working (`reason`)."""
+          reason: str = "lost", note: str | None = None) -> ResidentCard:
+    """Give a resident a new active card; their old one (if any) stops working (`reason`).
+    Audited as an issue or a reissue, with the staff's `note` if any."""
     writer = changelog.Writer(session)  # the counter lock first: writes go one at a time
     resident = people.get_resident(session, user, resident_id)
     old = active_card(resident)
@@ -66,31 +95,44 @@ def issue(session: Session, user: User, resident_id: uuid.UUID,
                      issued_by_id=user.id)
     _publish(session, writer, user, resident)
     writer.finish()
+    audit.record_change(
+        session, user, resident_subject(resident.village_id, resident.id),
+        "reissue" if old else "issue",
+        before={"card_id": old.id, "revoke_reason": reason} if old else None,
+        after={"card_id": card.id}, note=note)
     return card
 
 
-def revoke(session: Session, user: User, card_id: int, reason: str) -> ResidentCard:
-    """Revoke a card (lost, damaged); a blank card can be revoked too (a spoiled print)."""
+def revoke(session: Session, user: User, card_id: int, reason: str,
+           note: str | None = None) -> ResidentCard:
+    """Revoke a card (lost, damaged); a blank card can be revoked too (a spoiled print).
+    Audited with the status it had, also when it was revoked already (nothing changes)."""
     writer = changelog.Writer(session)
     card = get_card(session, user, card_id)
-    if card.status == "revoked":
-        return card
-    was_active = card.status == "active"
-    revoke_card(card, user, reason)
-    if was_active:
-        _publish(session, writer, user, people.get_resident(session, user, card.resident_id))
-    else:
-        session.flush()
-    writer.finish()
+    before = card.status
+    if before != "revoked":
+        revoke_card(card, user, reason)
+        if before == "active":
+            _publish(session, writer, user,
+                     people.get_resident(session, user, card.resident_id))
+        else:
+            session.flush()
+        writer.finish()
+    audit.record_change(session, user, card_subject(card), "revoke",
+                        before={"card_id": card.id, "status": before},
+                        after={"card_id": card.id, "status": "revoked", "reason": reason},
+                        note=note)
     return card
 
 
 def make_blank(session: Session, user: User, count: int) -> tuple[str, list[ResidentCard]]:
-    """A batch of blank cards to pre-print; returns (batch id, cards)."""
+    """A batch of blank cards to pre-print; returns (batch id, cards). Audited."""
     batch = uuid.uuid4().hex
     cards = [_new_card(session, user, user.township_id, status="blank", batch=batch)
              for _ in range(count)]
     session.flush()
+    audit.record_change(session, user, blank_subject(batch), "make_blank",
+                        after={"count": len(cards)})
     return batch, cards
 
 
@@ -173,7 +215,8 @@ def cards_for_print(session: Session, user: User, *, village_id: int | None = No
 
 
 def issue_missing(session: Session, user: User, village_id: int) -> int:
-    """Issue a card to every resident of a village who has none (before a first print)."""
+    """Issue a card to every resident of a village who has none (before a first print);
+    returns how many. Audited when there were any."""
     if village_id not in scope.village_ids(session, user):
         raise ApiError(404, "not_found")
     holders = select(ResidentCard.resident_id).where(ResidentCard.status == "active",
@@ -197,4 +240,17 @@ def issue_missing(session: Session, user: User, village_id: int) -> int:
     for resident in residents:
         changelog.publish_resident(writer, resident, user_id=user.id)
     writer.finish()
+    audit.record_change(session, user, village_subject(village_id, "all"), "issue_missing",
+                        after={"issued": len(residents)})
     return len(residents)
+
+
+def record_print(session: Session, user: User, rows: list[tuple[ResidentCard, Any]],
+                 detail: dict[str, Any], village_id: int | None = None,
+                 batch: str | None = None) -> None:
+    """Audit a printed sheet (it carries names): a blank `batch`'s, or a village's, with
+    `detail` (which set was chosen) and the cards printed (the first 500 ids)."""
+    subject = blank_subject(batch) if batch is not None else village_subject(village_id, "print")
+    audit.record_change(session, user, subject, "print",
+                        after={**detail, "count": len(rows),
+                               "card_ids": [c.id for c, _ in rows][:500]})

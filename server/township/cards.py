@@ -2,8 +2,8 @@
 card, and the forms that issue, revoke, reissue, make blanks and print
 (docs/adr/0034-township-cards-pages.md).
 
-The card rules are server/cards/service.py's (the same as the JSON API's); this module
-adds the page, the Chinese refusals, and an audit row per action. Names are searched by
+The card rules and their audit trail are server/cards/service.py's (the same as the JSON
+API's); this module adds the pages and the Chinese refusals. Names are searched by
 POST, so no personal data lands in a URL; a refusal is a flashed message and a redirect.
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def cards_page():
     return render_template(
         "township/cards.html", villages=status.villages(db.session, tid),
         batches=status.blank_batches(db.session, tid), max_batch=service.MAX_BATCH,
-        changes=_named(audit.admin_changes(db.session, tid, "card:", 20)))
+        changes=_named(audit.admin_changes(db.session, tid, service.SUBJECT_PREFIX, 20)))
 
 
 def _village_page(village: Village, name: str | None = None):
@@ -84,7 +84,7 @@ def _village_page(village: Village, name: str | None = None):
         stale=status.stale(db.session, g.user.township_id, village.id),
         days=status.issue_days(db.session, village.id), reasons=REVOKE_REASONS,
         changes=_named(audit.admin_changes(db.session, g.user.township_id,
-                                           f"card:village:{village.id}:", 10)))
+                                           service.village_subject(village.id), 10)))
 
 
 def _page_number(text: str | None) -> int:
@@ -124,8 +124,6 @@ def issue_village_cards(village_id: int):
     issued = service.issue_missing(db.session, g.user, village.id)
     if not issued:
         return _refuse("card_none_missing", village.id)
-    audit.record_change(db.session, g.user, f"card:village:{village.id}:all", "issue_missing",
-                        after={"issued": issued})
     db.session.commit()
     flash(f"{word('card_issued_n', g.lang)} {issued}")
     return redirect(url_for("township.village_cards", village_id=village.id), 303)
@@ -147,12 +145,7 @@ def issue_resident_card(resident_id: uuid.UUID):
         reason, note, wrong = _reason_and_note()
         if wrong:
             return _refuse(wrong, resident.village_id)
-    card = service.issue(db.session, g.user, resident.id, reason)
-    audit.record_change(
-        db.session, g.user, f"card:village:{resident.village_id}:resident:{resident.id}",
-        "reissue" if old else "issue",
-        before={"card_id": old.id, "revoke_reason": reason} if old else None,
-        after={"card_id": card.id}, note=note)
+    service.issue(db.session, g.user, resident.id, reason, note)
     db.session.commit()
     flash(word("card_reissued" if old else "card_issued_one", g.lang))
     return redirect(url_for("township.village_cards", village_id=resident.village_id), 303)
@@ -171,17 +164,10 @@ def revoke_card(card_id: int):
     reason, note, wrong = _reason_and_note()
     if wrong:
         return _refuse(wrong, village_id)
-    subject = f"card:village:{village_id}:resident:{card.resident_id}" if village_id else \
-        f"card:blank:{card.batch}"
-    before = card.status
     try:
-        service.revoke(db.session, g.user, card.id, reason)
+        service.revoke(db.session, g.user, card.id, reason, note)
     except ApiError:  # the card's resident was deleted since the page was loaded
         abort(404)
-    audit.record_change(db.session, g.user, subject, "revoke",
-                        before={"card_id": card.id, "status": before},
-                        after={"card_id": card.id, "status": "revoked", "reason": reason},
-                        note=note)
     db.session.commit()
     flash(word("card_revoked_one", g.lang))
     if village_id is None:
@@ -196,8 +182,6 @@ def make_blank_cards():
     if count is None or not 1 <= count <= service.MAX_BATCH:
         return _refuse("card_blank_count")
     batch, cards = service.make_blank(db.session, g.user, count)
-    audit.record_change(db.session, g.user, f"card:blank:{batch}", "make_blank",
-                        after={"count": len(cards)})
     db.session.commit()
     flash(f"{word('card_blank_made', g.lang)} {len(cards)}")
     return redirect(url_for("township.cards_page"), 303)
@@ -214,9 +198,9 @@ def print_cards():
         rows = service.cards_for_print(db.session, g.user, batch=batch) if batch else []
         if not rows:
             return _refuse("card_nothing_to_print")
-        subject, detail, village_id = f"card:blank:{batch}", {"set": "batch"}, None
+        detail, village_id = {"set": "batch"}, None
     else:
-        village_id = form_id(form.get("village_id", ""))
+        batch, village_id = None, form_id(form.get("village_id", ""))
         if village_id is None:
             abort(404)
         _village(village_id)
@@ -239,11 +223,8 @@ def print_cards():
         rows = service.cards_for_print(db.session, g.user, village_id=village_id, **narrow)
         if not rows:
             return _refuse("card_nothing_to_print", village_id)
-        subject = f"card:village:{village_id}:print"
     pdf = sheet_pdf(rows, village_id=village_id, blank=kind == "batch")
-    audit.record_change(db.session, g.user, subject, "print",
-                        after={**detail, "count": len(rows),
-                               "card_ids": [c.id for c, _ in rows][:500]})
+    service.record_print(db.session, g.user, rows, detail, village_id=village_id, batch=batch)
     db.session.commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Cache-Control": "no-store", "Content-Disposition": "inline; filename=cards.pdf"})
