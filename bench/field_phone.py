@@ -239,6 +239,11 @@ class Phone(DoctorsWork):
 
     def _apply_result(self, op: dict, result: dict) -> None:
         k = key(op["entity"], op["id"])
+        if op["action"] != "create" and k not in self.store:
+            # An edit of an entity that left the phone meanwhile (evicted, or dropped by a
+            # reset): the result only acknowledges the op; what the phone may see of it
+            # comes in the changes or the fresh copy, as for the reference client.
+            return
         if result["status"] == "duplicate":
             # Only removes the op (the document's table): the first answer stored the
             # entity, and a change since may have evicted it, which must stand.
