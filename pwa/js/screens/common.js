@@ -27,13 +27,39 @@ export function pendingIds() {
 }
 
 /**
+ * Age as a doctor says it: years from one, months under one, days in the first month.
+ * @param {string} birth YYYY-MM-DD
+ * @param {string} today YYYY-MM-DD
+ * @returns {string}
+ */
+export function ageLabel(birth, today) {
+  const years = ageOn(birth, today);
+  if (years >= 1) return t('home.age', { n: years });
+  const [by, bm, bd] = birth.split('-').map(Number);
+  const [ty, tm, td] = today.split('-').map(Number);
+  const months = (ty - by) * 12 + (tm - bm) - (td < bd ? 1 : 0);
+  if (months >= 1) return t('home.age_months', { n: months });
+  return t('home.age_days', { n: Math.max(0, Math.round((Date.parse(today) - Date.parse(birth)) / 86400000)) });
+}
+
+/**
+ * A household's address once: the address as written, or its group and house number.
+ * @param {object} hh
+ * @returns {string}
+ */
+export function addressLine(hh) {
+  if (hh.address) return hh.address;
+  return [hh.group_no && hh.group_no + '组', hh.house_no && hh.house_no + '号'].filter(Boolean).join('');
+}
+
+/**
  * A resident in a list: name, sex and age, and what the list says about them.
  * @param {object} r
  * @param {*} [extra]
  * @returns {HTMLElement}
  */
 export function residentLine(r, extra) {
-  const age = r.birth_date ? t('home.age', { n: ageOn(r.birth_date, todayChina()) }) : '';
+  const age = r.birth_date ? ageLabel(r.birth_date, todayChina()) : '';
   return h('a.item', { href: '#/resident/' + r.id },
     h('span.name', null, r.name), h('span.muted', null, ` ${t('sex.' + r.sex)} ${age}`), extra ? h('span.right', null, extra) : null);
 }

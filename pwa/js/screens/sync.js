@@ -7,7 +7,7 @@ import { h, mount } from '../ui.js';
 import { t, fieldLabel, errorText } from '../i18n.js';
 import * as store from '../store.js';
 import { runSync, route, formatTime } from '../shell.js';
-import { noticeItem } from './common.js';
+import { noticeItem, addressLine } from './common.js';
 import { recordForm } from './record-form.js';
 import { newHousehold, newResident } from './new.js';
 import { editEntity } from './edit.js';
@@ -16,12 +16,20 @@ const { data } = store;
 
 function opTitle(op) {
   const value = data[op.entity]?.get(op.id) || op.data;
-  if (op.entity === 'record') {
-    const who = value.resident_id ? data.resident.get(value.resident_id)?.name : '';
-    return `${t('kind.' + value.kind)} ${who || ''} ${value.service_date || ''}`;
-  }
+  if (op.entity === 'record') return `${t('kind.' + value.kind)} ${recordSubject(value)} ${value.service_date || ''}`;
   const edit = op.action === 'update' ? t('edit.op') + ' ' : '';
   return `${edit}${t('kind.' + op.entity)} ${value.name || value.head_name || value.address || ''}`;
+}
+
+/** Who or what a record in the outbox is about: the resident, the household, the topic. */
+function recordSubject(rec) {
+  if (rec.resident_id) return data.resident.get(rec.resident_id)?.name || '';
+  if (rec.household_id) {
+    const hh = data.household.get(rec.household_id);
+    return hh ? hh.head_name || addressLine(hh) : '';
+  }
+  const village = (data.reference.villages || []).find((v) => v.id === rec.village_id);
+  return [rec.topic, village && village.name].filter(Boolean).join(' · ');
 }
 
 /**
