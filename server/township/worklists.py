@@ -11,7 +11,7 @@ import uuid
 
 from flask import abort, g, render_template, request
 
-from core.models import RECORD_CLASSES, ROLE_DOCTOR, User, Village
+from core.models import RECORD_CLASSES, ROLE_DOCTOR, Resident, User, Village
 from server.extensions import db
 from server.metrics.population import CST
 from server.metrics.quality import CHECKS
@@ -145,4 +145,6 @@ def record_page(record_id: uuid.UUID):
     rec = service_history.record_in_township(db.session, g.user.township_id, record_id)
     if rec is None:
         abort(404)
-    return render_template("township/record.html", rec=rec, names=village_names())
+    resident = db.session.get(Resident, rec["resident_id"]) if rec["resident_id"] else None
+    return render_template("township/record.html", rec=rec, names=village_names(),
+                           resident=resident)
