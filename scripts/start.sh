@@ -16,7 +16,12 @@ SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -m server.secret_key)}"
 export SECRET_KEY
 PORT="${PORT:-8000}"
 .venv/bin/flask db upgrade
-.venv/bin/flask seed-demo --if-empty
+# DEMO=0 for a real township: no demo; a fresh instance opens on its first-run page, behind
+# a token only this terminal (or whoever can read the secret key) sees (docs/adr/0063).
+if [ "${DEMO:-1}" != "0" ]; then
+  .venv/bin/flask seed-demo --if-empty
+fi
+SETUP_TOKEN="$(.venv/bin/flask setup-token 2>/dev/null || true)"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait; }
@@ -29,5 +34,9 @@ pids+=($!)
 pids+=($!)
 echo
 echo "村医工作平台已启动 / running:  http://127.0.0.1:$PORT/"
-echo "演示账号见上 (demo logins listed above when the demo was first loaded; all use password demo1234)"
+if [ -n "$SETUP_TOKEN" ]; then
+  echo "首次设置 / first run: http://127.0.0.1:$PORT/township/first-run   设置码 / token: $SETUP_TOKEN"
+else
+  echo "演示账号见上 (demo logins listed above when the demo was first loaded; all use password demo1234)"
+fi
 wait -n

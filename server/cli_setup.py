@@ -54,7 +54,7 @@ def setup_token() -> None:
     """Print the token that opens the first-run page while the instance has no township."""
     from server.services import setup
 
-    if setup.township_count(db.session):
-        click.echo("已有乡镇,首次设置页已关闭 (a township exists; the first-run page is closed)")
-        return
+    if setup.township_count(db.session):  # exit 1: scripts/start.sh then prints nothing
+        raise click.ClickException("已有乡镇,首次设置页已关闭 (a township exists; the "
+                                   "first-run page is closed)")
     click.echo(setup.first_run_token(current_app.config["SECRET_KEY"]))
