@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, case, func, literal, select
 
-from core.models import DiabetesFollowUp, ElderlyHealthCheck, HypertensionFollowUp
-from server.metrics.population import Windows, as_windows, patients, population, stored_by
+from core.models import DiabetesFollowUp, ElderlyHealthCheck, HypertensionFollowUp, Resident
+from server.metrics.population import (
+    Windows,
+    as_windows,
+    patients,
+    population,
+    stored_by,
+    while_present,
+)
 from server.metrics.units import SR, SRT, AnyWindow, flag, live, rows
 
 
@@ -106,19 +113,20 @@ def elderly_mgmt(w: AnyWindow) -> Select:
     """65+ residents with this year's check, assessment and guidance / 65+ residents
     (docs/indicators.md#elderly_mgmt): checks dated while the resident was present."""
     ws = as_windows(w)
-    pop = population(ws)
+    pop, win = population(ws), ws.table
     e = ElderlyHealthCheck.__table__.c
-    checked = (select(pop.c.wid, pop.c.resident_id,
+    r = Resident.__table__.c
+    # Checks read once each, kept while their resident was present (a primary-key
+    # lookup of the resident's dates), and matched to the windows they fall in.
+    checked = (select(win.c.wid, SR.resident_id,
                       func.max(flag(and_(e.health_assessment.is_not(None),
                                           ~ws.sql.json_is_empty(e.guidance)))).label("full"))
-               .select_from(pop)
-               .join(SRT, and_(SR.resident_id == pop.c.resident_id,
-                               SR.service_date >= pop.c.present_from,
-                               SR.service_date <= pop.c.present_to, live(ws, pop.c.as_of)))
-               .join(ElderlyHealthCheck.__table__, e.id == SR.id)
-               .where(SR.kind == "elderly_health_check",
-                      pop.c.birth_date <= pop.c.elderly_born_by)
-               .group_by(pop.c.wid, pop.c.resident_id).subquery("checked"))
+               .select_from(SRT).join(ElderlyHealthCheck.__table__, e.id == SR.id)
+               .join(Resident.__table__, r.id == SR.resident_id)
+               .join(win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
+                               live(ws, win.c.as_of)))
+               .where(SR.kind == "elderly_health_check", while_present(r, SR.service_date))
+               .group_by(win.c.wid, SR.resident_id).subquery("checked"))
     full = func.coalesce(checked.c.full, 0)
     reason = case((full == 1, None), (checked.c.resident_id.is_(None),
                                       literal("never_checked")), else_=literal("incomplete"))

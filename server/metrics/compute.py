@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -44,7 +43,9 @@ from server.metrics.population import (
     population,
     stored_by,
     village_doctor,
+    while_present,
 )
+from server.metrics.sql import FAR_FUTURE
 from server.metrics.units import ONE, SR, SRT, AnyWindow, flag, live, rows
 
 
@@ -123,28 +124,24 @@ def edu_reach(w: AnyWindow) -> Select:
     items, _, element = ws.sql.json_items(ea.attendee_ids)
     # Each sign-in list expanded once and its ids resolved to residents' own ids (a
     # primary-key lookup each, so the outer join below is on like-typed columns and
-    # SQLite can index it), then matched to the windows it counts in.
+    # SQLite can index it), kept only while the resident was present (their own dates,
+    # read in the same lookup), then matched to the windows it counts in.
     r = Resident.__table__.c
     known = (each_window(
-        select(win.c.wid, r.id.label("rid"), SR.service_date.label("day")).select_from(SRT)
+        select(win.c.wid, r.id.label("rid")).select_from(SRT)
         .join(EducationActivity.__table__, ea.id == SR.id)
         .join(items, literal(True))
         .join(Resident.__table__, ws.sql.uuid_column_key(r.id)
               == ws.sql.uuid_text_key(element))
-        .where(SR.kind == "education_activity", SR.village_id.in_(ws.village_ids)),
+        .where(SR.kind == "education_activity", SR.village_id.in_(ws.village_ids),
+               while_present(r, SR.service_date)),
         win, and_(SR.service_date >= win.c.ystart, SR.service_date <= win.c.wend,
                   stored_by(SR, win.c.as_of)))
         .distinct().subquery("known"))
-    # Sign-ins while the resident was present, one row per resident and window.
-    signed = (select(pop.c.wid, pop.c.resident_id).select_from(pop)
-              .join(known, and_(known.c.rid == pop.c.resident_id, known.c.wid == pop.c.wid,
-                                known.c.day >= pop.c.present_from,
-                                known.c.day <= pop.c.present_to))
-              .distinct().subquery("signed"))
-    reached = signed.c.resident_id.is_not(None)
+    reached = known.c.rid.is_not(None)
     return (rows(pop, flag(reached), case((reached, None), else_=literal("not_reached")))
-            .outerjoin(signed, and_(signed.c.resident_id == pop.c.resident_id,
-                                    signed.c.wid == pop.c.wid)))
+            .outerjoin(known, and_(known.c.rid == pop.c.resident_id,
+                                   known.c.wid == pop.c.wid)))
 
 
 def contract_rate(w: AnyWindow) -> Select:
@@ -161,20 +158,18 @@ def household_visits(w: AnyWindow) -> Select:
     ws = as_windows(w)
     win = ws.table
     m = Resident.__table__.alias("member")
-    # A household exists for the figure while someone of the permanent population lives
-    # in it: not before its first member was born or moved in, nor after the last left.
-    # Members matched to windows in one join (residents have no household index, so a
-    # lookup per household and window would read them all each time).
-    lived = (each_window(
-        select(win.c.wid, m.c.household_id.label("hid")).select_from(m)
-        .where(m.c.household_id.is_not(None), m.c.permanent.is_(True),
-               m.c.village_id.in_(ws.village_ids)),
-        win, and_(or_(m.c.deleted_at.is_(None), m.c.deleted_at > win.c.as_of),
-                  m.c.birth_date <= win.c.wend,
-                  or_(m.c.moved_in_on.is_(None), m.c.moved_in_on <= win.c.wend),
-                  or_(m.c.moved_out_on.is_(None), m.c.moved_out_on >= win.c.pstart),
-                  or_(m.c.died_on.is_(None), m.c.died_on >= win.c.pstart)))
-        .distinct().subquery("lived"))
+    # A household exists for the figure from its first permanent member's arrival (birth
+    # or moving in) to its last one's departure (moving out or death): one row per
+    # household, read once (residents have no household index, so a lookup per household
+    # and window would read them all each time). Members deleted count for none.
+    far = ws.sql.date(FAR_FUTURE)
+    lived = (select(m.c.household_id.label("hid"),
+                    func.min(func.coalesce(m.c.moved_in_on, m.c.birth_date)).label("first"),
+                    func.max(ws.sql.least(func.coalesce(m.c.moved_out_on, far),
+                                          func.coalesce(m.c.died_on, far))).label("last"))
+             .where(m.c.household_id.is_not(None), m.c.permanent.is_(True),
+                    m.c.deleted_at.is_(None), m.c.village_id.in_(ws.village_ids))
+             .group_by(m.c.household_id).subquery("lived"))
     vdoc = village_doctor().subquery("vdoc")
     h = Household
     visits = (in_periods(select(win.c.wid, SR.household_id.label("hid")).select_from(SRT)
@@ -188,10 +183,11 @@ def household_visits(w: AnyWindow) -> Select:
                    case((visited, None), else_=literal("not_visited")).label("reason"),
                    cast(h.id, String).label("unit"))
             .select_from(h).join(win, literal(True))
-            .join(lived, and_(lived.c.hid == h.id, lived.c.wid == win.c.wid))
+            .join(lived, lived.c.hid == h.id)
             .outerjoin(vdoc, vdoc.c.village_id == h.village_id)
             .outerjoin(visits, and_(visits.c.hid == h.id, visits.c.wid == win.c.wid))
-            .where(h.village_id.in_(ws.village_ids), h.deleted_at.is_(None)))
+            .where(h.village_id.in_(ws.village_ids), h.deleted_at.is_(None),
+                   lived.c.first <= win.c.wend, lived.c.last >= win.c.pstart))
 
 
 # Each indicator's computation; its definition is docs/indicators.md#<key>.

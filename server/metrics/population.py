@@ -242,6 +242,15 @@ def _resident_columns(ws: Windows, win, dates: tuple[str, ...]) -> tuple[dict, o
     return columns, present, vdoc
 
 
+def while_present(r, day) -> object:
+    """`day` falls in the resident's own time here (born, moved in, not moved out or
+    dead before it): `r` is the residents table's columns, for a record already joined
+    to its resident (docs/indicators.md#common)."""
+    return and_(day >= r.birth_date, or_(r.moved_in_on.is_(None), day >= r.moved_in_on),
+                or_(r.moved_out_on.is_(None), day <= r.moved_out_on),
+                or_(r.died_on.is_(None), day <= r.died_on))
+
+
 def _registered(stmt: Select, ws: Windows, vdoc) -> Select:
     """Residents' household and village doctor joined, permanent residents of the township."""
     r = Resident

@@ -6,7 +6,8 @@ r2 (village 2, hh2, born 1980). Added here (all permanent):
   baby   born 2025-08-10, the only member of a new household hh_new (village 1)
   gone   born 1990, the only member of hh_gone (village 2), moved out 2025-02-15
   dead   born 1950, in hh1, died 2025-03-01; a complete 65+ health check is dated
-         2025-05-01, after the death (a record the register's dates say cannot count)
+         2025-05-01 and a lecture on 2025-06-01 lists them signed in, both after the
+         death (records the register's dates say cannot count)
 Nobody has a contract, no household was visited.
 
 contract_rate's denominator is every permanent resident present in the window:
@@ -19,6 +20,8 @@ household_visits counts the period itself, households someone lived in during it
   2025: hh1, hh2, hh_new (baby from August), hh_gone (to February) -> (0, 4)
 elderly_mgmt 2025: 65+ by 31 December: r1 (no check), dead (present to 1 March; the check
   of 1 May is after the death and counts for nobody)              -> (0, 2)
+edu_reach 2025: the five residents above; the only sign-in is dead's, after the death
+                                                                  -> (0, 5)
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import pytest
 from metrics_town import _rec, _resident
 from sqlalchemy import select
 
-from core.models import ElderlyHealthCheck, Household, MetricRollup
+from core.models import EducationActivity, ElderlyHealthCheck, Household, MetricRollup
 from server.metrics.rollups import recompute_period
 
 D = dt.date
@@ -51,6 +54,9 @@ def presence(ctx, town):
     ctx.flush()
     _rec(ElderlyHealthCheck, town, "doctor_a", D(2025, 5, 1), "clinic", dead,
          health_assessment="normal", guidance=["定期随访"])
+    _rec(EducationActivity, town, "doctor_a", D(2025, 6, 1), "group",
+         village=town["village_1"], activity_type="lecture", place="村委会", topic="防跌倒",
+         audience_count=12, attendee_ids=[str(dead.id)])
     ctx.commit()
     for period in ("2025-Q2", "2025"):
         recompute_period(ctx, town["township_a"], period, now=NOW)
@@ -75,5 +81,6 @@ def test_a_household_counts_only_while_someone_lives_in_it(ctx, presence):
     assert township_figure(ctx, presence, "2025", "household_visits") == (0, 4)
 
 
-def test_a_check_after_death_counts_for_nobody(ctx, presence):
+def test_services_after_death_count_for_nobody(ctx, presence):
     assert township_figure(ctx, presence, "2025", "elderly_mgmt") == (0, 2)
+    assert township_figure(ctx, presence, "2025", "edu_reach") == (0, 5)
