@@ -11,6 +11,7 @@ from server.township import (  # noqa: F401  (routes on bp)
     review,
     setup,
     setup_people,
+    setup_schedule,
     views,
     worklists,
 )

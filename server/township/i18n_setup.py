@@ -68,6 +68,18 @@ SETUP_WORDS: dict[str, tuple[str, str]] = {
     "villages_for_account": ("负责村(村医)或包村(公卫人员)", "Villages (doctor) or looked after (staff)"),
     "setup_link": ("乡镇设置(村、账号、目标)", "Township set-up (villages, accounts, targets)"),
     "setup": ("设置", "set-up"),
+    "vaccine_schedule_page": ("免疫规划程序", "Immunization schedule"),
+    "schedule_help": ("本乡镇使用国家免疫规划疫苗儿童免疫程序。只有本省程序与国家不同时才修改:"
+                      "改过的剂次标为“本省调整版”,每次修改都有记录。",
+                      "The township follows the national childhood immunization schedule. "
+                      "Change it only where the province's differs: changed doses are marked "
+                      "as the province's own, and every change is logged."),
+    "dose": ("剂次", "Dose"),
+    "due_age_months": ("接种月龄", "Due at age (months)"),
+    "timely_within_months": ("及时接种期限(月)", "Timely within (months)"),
+    "timely_within": ("及时接种期限(月)", "Timely within (months)"),
+    "edition": ("版本", "Edition"),
+    "schedule_go": ("查看或按本省调整", "View, or adjust to the province"),
     "villages_changed": ("更改负责村", "villages changed"),
     "liaison_changed": ("更改包村", "villages looked after changed"),
 }

@@ -130,6 +130,9 @@ def test_first_run_pages_set_up_a_township_from_a_blank_install(app, live_server
     assert re.search(r"已添加 \d+ 项今年目标", page.inner_text(".flash"))
     assert "国家免疫规划 2021 年版" in page.inner_text("main")
     shots(page, "checklist")
+    page.click("text=查看或按本省调整")
+    assert page.locator("input[name^=due_age_months]").count() == 22
+    shots(page, "schedule")
 
     people = add_residents(app, {"001": 3, "002": 2, "003": 4})
     wang = first_phone(app, tmp_path, "wang_li", one_time["wang_li"], "wang")
@@ -158,7 +161,8 @@ def test_first_run_pages_set_up_a_township_from_a_blank_install(app, live_server
     page.fill("input[name=password]", ADMIN_PASSWORD)
     page.click("form button")
     for path, name in (("setup", "checklist"), ("setup/villages", "villages"),
-                       ("setup/people", "people"), ("accounts", "accounts")):
+                       ("setup/people", "people"), ("setup/schedule", "schedule"),
+                       ("accounts", "accounts")):
         page.goto(f"{live_server}/township/{path}")
         shots(page, name)
     phone_ctx.close()
