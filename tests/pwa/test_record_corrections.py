@@ -82,6 +82,13 @@ def correct_to_158(page, reason: str, shot: Path | None = None) -> None:
     page.wait_for_selector(".history >> text=158/88")
 
 
+def history_shot(page, path: Path) -> None:
+    """A screenshot of the resident's history, once the "saved" toast has gone."""
+    page.wait_for_selector(".toast", state="detached")
+    page.eval_on_selector(".history", "el => el.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(path))
+
+
 def server_record(app) -> ServiceRecord:
     """doctor_a's one hypertension follow-up on the server."""
     with app.app_context():
@@ -113,8 +120,8 @@ def test_an_unsynced_record_is_corrected_in_its_queued_create(app, town, live_se
         assert "张三丰" in urgent_names(page)
         open_profile(page)
         assert page.inner_text(".history .item.record .state-pending") == "待同步"
-        page.screenshot(path=str(out / "40-record-history-actions.png"))
-        correct_to_158(page, "血压录错", out / "41-record-correct.png")
+        history_shot(page, out / "phone-record-history.png")
+        correct_to_158(page, "血压录错", out / "phone-record-correct.png")
         [queued] = page.evaluate(OUTBOX)
         assert (queued["action"], queued["base_version"], queued["data"]["sbp"]) == \
             ("create", 0, 158)
@@ -155,7 +162,7 @@ def test_a_synced_record_is_corrected_as_version_2_with_its_reason(app, town, li
         open_profile(page)
         line = page.inner_text(".history .item.record")
         assert "已更正" in line and "原因：收缩压录入错误" in line and "待同步" not in line
-        page.screenshot(path=str(out / "42-record-corrected.png"))
+        history_shot(page, out / "phone-record-corrected.png")
         assert page.errors == []
     rec = server_record(app)
     assert (rec.sbp, rec.dbp, rec.version, rec.deleted_at) == (158, 88, 2, None)
@@ -199,7 +206,7 @@ def test_a_synced_record_is_voided_and_no_longer_counts(app, town, live_server, 
         page.click("#void-confirm")  # no reason: refused
         assert page.inner_text("[data-field=change_reason] .err") == "请填写原因"
         page.fill("#change-reason", "重复录入，实际未随访")
-        page.screenshot(path=str(out / "43-record-void.png"))
+        page.screenshot(path=str(out / "phone-record-void.png"))
         page.click("#void-confirm")
         page.wait_for_selector(".profile")
         line = page.inner_text(".history .item.record.voided")
@@ -213,7 +220,7 @@ def test_a_synced_record_is_voided_and_no_longer_counts(app, town, live_server, 
         open_profile(page)
         assert "待同步" not in page.inner_text(".history .item.record.voided")
         assert page.query_selector(".history .item.record .correct") is None  # voided: done
-        page.screenshot(path=str(out / "44-record-voided.png"))
+        history_shot(page, out / "phone-record-voided.png")
         assert page.errors == []
     rec = server_record(app)
     assert rec.deleted_at is not None and rec.version == 2
@@ -223,9 +230,10 @@ def test_a_synced_record_is_voided_and_no_longer_counts(app, town, live_server, 
 
 
 def test_a_voiding_refused_by_the_server_shows_as_a_conflict_in_words(app, town, live_server,
-                                                                     phone):
+                                                                     phone, tmp_path):
     """The doctor's other phone corrected the record meanwhile: this phone's voiding (made
-    on version 1) comes back refused, and the record says 冲突 with the server's words."""
+    on version 1) comes back refused, and the record says 冲突 with the server's words;
+    voided again, on the version now held, it goes through."""
     with phone(viewport=VIEWPORT) as page:
         first_login(page, live_server, "doctor_a")
         open_profile(page)
@@ -253,8 +261,22 @@ def test_a_voiding_refused_by_the_server_shows_as_a_conflict_in_words(app, town,
         open_profile(page)
         line = page.inner_text(".history .item.record")
         assert "冲突" in line and "另一台设备上更正" in line, line
+        assert "base_version" not in line  # the server's words, not a field's name
+        history_shot(page, shots(tmp_path) / "phone-record-conflict.png")
+        assert "150/95" in line  # the other phone's version, pulled
+        assert server_record(app).deleted_at is None
+        page.click(".history .item.record .void")  # the doctor looks, and voids it again
+        page.fill("#change-reason", "重复录入")
+        page.click("#void-confirm")
+        page.wait_for_selector(".profile")
+        [queued] = page.evaluate(OUTBOX)  # in place of the refused one, on version 2
+        assert (queued["action"], queued["state"], queued["base_version"]) == \
+            ("delete", "pending", 2)
+        page.click("#sync-button")
+        wait_all_synced(page)
         assert page.errors == []
-    assert server_record(app).deleted_at is None
+    rec = server_record(app)
+    assert rec.deleted_at is not None and rec.version == 3
 
 
 def test_an_interrupted_form_is_kept_as_a_draft(app, town, live_server, phone, tmp_path):
@@ -277,7 +299,7 @@ def test_an_interrupted_form_is_kept_as_a_draft(app, town, live_server, phone, t
         page.click("text=+ 高血压随访")
         page.wait_for_selector("#draft-offer:not([hidden])")
         assert page.input_value("input[name=sbp]") == ""  # offered, not imposed
-        page.screenshot(path=str(out / "45-record-draft.png"))
+        page.screenshot(path=str(out / "phone-record-draft.png"))
         page.click("#draft-restore")
         assert (page.input_value("input[name=sbp]"), page.input_value("input[name=dbp]")) == \
             ("146", "92")

@@ -100,7 +100,12 @@ export function recordState(rec) {
   if (refused || notice) tags.push(h('span.tag.bad.state-conflict', null, t('record.conflict')));
   let words = null;
   if (refused) {
-    words = Object.entries(refused.errors || {}).map(([k, v]) => `${fieldLabel(k)}：${(Array.isArray(v) ? v : []).map(errorText).join('；')}`).join('；');
+    // A field of the record is named; a refusal of the op itself (its version, its id) is
+    // said by the server's message alone.
+    words = Object.entries(refused.errors || {}).map(([k, v]) => {
+      const label = fieldLabel(k);
+      return (label && label !== k ? label + '：' : '') + (Array.isArray(v) ? v : []).map(errorText).join('；');
+    }).join('；');
   } else if (notice) {
     words = conflictLines(notice.conflicts, { villages: villages(), households: data.household }).map((l) => l.label + t('conflict.sep') + l.words).join('；');
   } else if (rec.change_reason && !ops.some((op) => op.action === 'create')) {

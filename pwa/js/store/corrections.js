@@ -37,7 +37,8 @@ export function correctRecord(value, reason) {
 /**
  * Void a record. One whose create the server refused (nothing of it is stored there) is
  * dropped with that op; one whose create is still queued is voided after it, on the
- * version the create will make (1); a synced one on the version the phone holds.
+ * version the create will make (1); a synced one on the version the phone holds (a
+ * voiding the server refused is replaced).
  * @param {string} id
  * @param {string} reason
  * @returns {Promise<object|null>} the op, or null when nothing had to be sent
@@ -48,7 +49,11 @@ export function voidRecord(id, reason) {
   const create = ops.find((op) => op.action === 'create');
   if (create && create.state === 'rejected') return discard(id, ops);
   const voided = { ...record, deleted_at: new Date().toISOString(), change_reason: reason };
-  return saveLocal('record', voided, { action: 'delete', reason, baseVersion: record.version || 1 });
+  // Voided again after the server refused it (corrected_since): on the version now held,
+  // in place of the refused op.
+  const refused = ops.find((op) => op.action === 'delete' && op.state === 'rejected');
+  return saveLocal('record', voided, { action: 'delete', reason, baseVersion: record.version || 1,
+    replaces: refused ? refused.op_id : undefined });
 }
 
 /** Forget a record the server never stored, and its ops, in one transaction. */
