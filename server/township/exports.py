@@ -87,12 +87,15 @@ def send(rows: list[list], name: str, fmt: str) -> Response:
         wb = Workbook()
         ws = wb.active
         ws.title = name[:31]
-        for row in rows:
+        for number, row in enumerate(rows, 1):
             ws.append(row)
-            for cell in ws[ws.max_row]:
-                if is_formula_like(cell.value):
+            # By the values, not `ws[ws.max_row]`: max_row scans every cell written so far,
+            # which made a 3,000-row list take 20 s to download.
+            for column, value in enumerate(row, 1):
+                if is_formula_like(value):
                     # openpyxl stores "=..." as a formula: keep it a string, and marked
                     # as typed text so editing the cell in Excel does not evaluate it.
+                    cell = ws.cell(row=number, column=column)
                     cell.data_type, cell.quotePrefix = "s", True
         ws.freeze_panes = "A2"
         out = io.BytesIO()
