@@ -28,6 +28,9 @@ VALUES: dict[str, tuple[str, ...]] = {
 }
 # Server bookkeeping that changes with every version and says nothing about the edit.
 NOISE = {"updated_at", "version", "created_at", "deleted_at"}
+# Why the author corrected or voided the record (sync.record_changes, ADR 0066): kept in the
+# change row, shown as the version's reason rather than as a changed field.
+REASON = "change_reason"
 
 
 def values_of(record: ServiceRecord) -> list[tuple[str, str]]:
@@ -64,16 +67,18 @@ def _versions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[di
     out: dict[uuid.UUID, list[dict]] = {i: [] for i in ids}
     previous: dict[uuid.UUID, dict] = {}
     for change, who, device in rows:
-        payload = json.loads(change.payload) if change.op == "upsert" else {}
+        logged = json.loads(change.payload)
+        payload = logged if change.op == "upsert" else {}
         before = previous.get(change.entity_id, {})
         if change.op == "upsert" and before.get("version") == payload.get("version"):
             continue  # the same version re-published for a move, not an edit
         changed = {k: (before.get(k), payload.get(k)) for k in sorted(set(payload) | set(before))
-                   if k not in NOISE and payload.get(k) != before.get(k)} \
+                   if k not in NOISE and k != REASON and payload.get(k) != before.get(k)} \
             if change.op == "upsert" and before else {}
         out[change.entity_id].append({
             "version": change.version, "op": change.op, "at": change.committed_at,
-            "who": who, "device": device, "status": change.status, "changed": changed})
+            "who": who, "device": device, "status": change.status, "changed": changed,
+            "reason": logged.get(REASON)})
         if change.op == "upsert":
             previous[change.entity_id] = payload
     return out
