@@ -3,12 +3,14 @@
 create carries the new value) and after it synced (it reaches the server as version 2 with
 the reason); a synced record voided (the server marks it voided and the township's figures
 stop counting it); a voiding the server refuses shown as a conflict in words; and an
-interrupted form kept as a draft across a switch-off. Screenshots go to
+interrupted form kept as a draft across a switch-off. Each change is followed to the township:
+the record's page shows the corrected value or the voiding, with the reason. Screenshots go to
 PWA_SCREENSHOTS_DIR when set (docs/screenshots), else to a temporary folder."""
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from server.metrics.keys import HTN_CONTROL
 from server.metrics.read import drill
 from server.metrics.rollups import recompute_period
 from server.schemas.records import SCHEMAS
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 from tests.pwa.helpers import first_login, save, unlock, unsynced, wait_all_synced
 from tests.sync.device_push import enrol, op, push
 
@@ -87,6 +89,19 @@ def history_shot(page, path: Path) -> None:
     page.wait_for_selector(".toast", state="detached")
     page.eval_on_selector(".history", "el => el.scrollIntoView({block: 'center'})")
     page.screenshot(path=str(path))
+
+
+def township_record_page(app, record_id) -> str:
+    """The township's page of one record, as staff open it after logging in."""
+    staff = app.test_client()
+    html = staff.get("/township/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = staff.post("/township/login", data={"username": "staff_a", "password": PASSWORD,
+                                            "csrf_token": csrf})
+    assert r.status_code == 302
+    page = staff.get(f"/township/records/{record_id}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
 
 
 def server_record(app) -> ServiceRecord:
@@ -169,6 +184,9 @@ def test_a_synced_record_is_corrected_as_version_2_with_its_reason(app, town, li
     created, corrected = history(app, rec.id)
     assert corrected["reason"] == "收缩压录入错误"
     assert corrected["changed"]["sbp"] == {"from": 185, "to": 158}
+    township = township_record_page(app, rec.id)  # what the township's staff see
+    assert "已更正" in township and "158/88" in township
+    assert re.search(r"185\s*→\s*<b>158</b>", township) and "原因: 收缩压录入错误" in township
 
 
 def _control_row(app, town, year: str):
@@ -225,6 +243,8 @@ def test_a_synced_record_is_voided_and_no_longer_counts(app, town, live_server, 
     rec = server_record(app)
     assert rec.deleted_at is not None and rec.version == 2
     assert history(app, rec.id)[-1]["reason"] == "重复录入，实际未随访"
+    township = township_record_page(app, rec.id)
+    assert "已作废" in township and "原因: 重复录入，实际未随访" in township
     reason, (_, denominator) = _control_row(app, town, year)
     assert reason == "no_reading" and denominator >= 1  # still managed, the reading gone
 
