@@ -15,6 +15,15 @@ test('the request carries the cursor, reference version and the ops, wire fields
     ['action', 'base_version', 'data', 'device_counter', 'device_time', 'entity', 'id', 'op_id']);
 });
 
+test("a record's correction or voiding carries the doctor's reason; other ops go without one", () => {
+  const voiding = op(2, { action: 'delete', base_version: 1, data: {}, reason: '重复录入' });
+  const [create, voided] = buildRequest({ cursor: 0, referenceVersion: '', ops: [op(1), voiding],
+    deviceTime: '2026-11-23T08:00:00Z' }).push;
+  assert.equal('reason' in create, false);
+  assert.equal(voided.reason, '重复录入');
+  assert.deepEqual(voided.data, {});
+});
+
 test('only acknowledged ops leave the outbox; rejected ones stay with their reasons', () => {
   const ops = [op(1), op(2), op(3, { entity: 'resident', action: 'update', base_version: 2 }), op(4), op(5)];
   const response = { protocol: 1, cursor: 10, more: false, reset: false, changes: [], server_time: '2026-11-23T08:00:01Z',
