@@ -208,9 +208,9 @@ def quality_summary(session: Session, township_id: int) -> dict:
 
 
 def quality_list(session: Session, township_id: int, check: str, dismissed: bool = False,
-                 limit: int = 300) -> list:
+                 limit: int | None = 300, flag_ids: list[int] | None = None) -> list:
     """One check's open flags (or its dismissed ones, with who dismissed them and why),
-    with resident and doctor names."""
+    with resident and doctor names; only `flag_ids` when given (one page of a list)."""
     q, r, d = QualityFlag, Resident, QualityDismissal
     by = aliased(User, name="by")
     sr, entry = ServiceRecord.__table__.c, RecordEntry.__table__.c
@@ -229,6 +229,8 @@ def quality_list(session: Session, township_id: int, check: str, dismissed: bool
             .where(q.township_id == township_id, q.check == check,
                    q.dismissal_id.is_not(None) if dismissed else q.dismissal_id.is_(None))
             .order_by(q.village_id, r.name, q.service_date).limit(limit))
+    if flag_ids is not None:
+        stmt = stmt.where(q.id.in_(flag_ids))
     out = []
     for row in session.execute(stmt):
         item = dict(row._mapping)
