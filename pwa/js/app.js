@@ -31,11 +31,19 @@ export async function boot() {
   window.addEventListener('online', () => runSync('online'));
   window.addEventListener('offline', renderStatus);
   window.addEventListener('hashchange', route);
-  // The status bar's count and last sync are read before the PIN, so the lock screen
-  // never says "all synced" over unsynced work (ADR 0067).
+  // An enrolled phone shows the unlock screen at once, while IndexedDB opens; the status
+  // bar's count and last sync are read before the PIN, so the lock screen never says
+  // "all synced" over unsynced work (ADR 0067).
+  const hinted = store.enrolledHint();
+  if (hinted) showUnlock(parts.view, afterUnlock);
+  renderStatus();
   const [enrolled] = await Promise.all([store.isEnrolled(), store.readLockedStatus()]);
-  if (enrolled) showUnlock(parts.view, afterUnlock);
-  else showLogin(parts.view, afterUnlock);
+  if (enrolled) {
+    if (!hinted) showUnlock(parts.view, afterUnlock);
+    store.prefetchSealed(); // read while the PIN is typed; unlocking then only decrypts
+  } else {
+    showLogin(parts.view, afterUnlock);
+  }
   renderStatus();
 }
 
@@ -44,8 +52,9 @@ async function afterUnlock({ firstDownload = false } = {}) {
   document.body.classList.add('unlocked');
   renderNav();
   checkStorage();
+  // Setting the hash routes (hashchange); routing here as well drew home twice.
   if (!location.hash || location.hash === '#/') location.hash = '#/home';
-  route();
+  else route();
   if (!firstDownload) runSync('start');
   startSyncTimer();
 }
@@ -74,6 +83,7 @@ function lockApp() {
   document.body.classList.remove('unlocked');
   mount(parts.nav);
   showUnlock(parts.view, afterUnlock);
+  store.prefetchSealed();
   renderStatus();
 }
 

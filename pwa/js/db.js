@@ -79,3 +79,8 @@ export async function wipeDatabase() {
 export function bucketOf(id) {
   return (parseInt(String(id).slice(0, 2), 16) || 0) % BUCKETS;
 }
+
+// A cold open waits on this database before it can show the unlock screen: start opening
+// it as this module loads, while the rest of the app's modules are still being evaluated,
+// not when boot() first asks (ADR 0067). Node (the unit tests) has no IndexedDB.
+if (typeof indexedDB !== 'undefined') database().catch(() => { dbPromise = null; });

@@ -10,8 +10,8 @@
  * An outbox entry is deleted only by applyPlan, after the server acknowledged it.
  */
 export { ENTITIES, data, uuid, lock, updateState, syncState, unsyncedCount,
-  outboxCounts, readLockedStatus } from './store/local.js';
-export { isEnrolled, enrol, unlock, resetPin, rewrapPassword, wipe } from './store/keys.js';
+  outboxCounts, readLockedStatus, prefetchSealed } from './store/local.js';
+export { isEnrolled, enrolledHint, enrol, unlock, resetPin, rewrapPassword, wipe } from './store/keys.js';
 export { saveLocal, resend, pendingOps } from './store/outbox.js';
 export { MOVED_AWAY_LISTED, applyPlan } from './store/pull.js';
 export { opsFor, correctRecord, voidRecord } from './store/corrections.js';

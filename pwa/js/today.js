@@ -10,6 +10,7 @@ export const FOLLOWUP_INTERVAL_DAYS = 90; // at least 4 follow-ups a year
 export const VACCINE_LOOKAHEAD_DAYS = 30;
 export const ELDERLY_AGE = 65;
 export const URGENT_WINDOW_DAYS = 60;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const CHRONIC = { hypertension: 'hypertension_followup', diabetes: 'diabetes_followup' };
 
 /** Used when the township's reference data has not arrived yet (national schedule). */
@@ -44,11 +45,14 @@ export function addDays(day, days) {
  * @returns {string}
  */
 export function addMonths(day, months) {
-  const [y, m, d] = day.split('-').map(Number);
-  const total = y * 12 + (m - 1) + months;
-  const last = new Date(Date.UTC(Math.floor(total / 12), (total % 12) + 1, 0)).getUTCDate();
-  const yy = String(Math.floor(total / 12)).padStart(4, '0');
-  return `${yy}-${String((total % 12) + 1).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
+  // Plain arithmetic, no Date: todaysWork calls this thousands of times on a cold open.
+  const total = Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1 + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12; // 0-based
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const last = month === 1 && leap ? 29 : MONTH_DAYS[month];
+  const d = Math.min(Number(day.slice(8, 10)), last);
+  return `${String(year).padStart(4, '0')}-${month < 9 ? '0' : ''}${month + 1}-${d < 10 ? '0' : ''}${d}`;
 }
 
 /**
@@ -75,7 +79,9 @@ function activeConditions(r) {
  * @returns {{followUps: object[], vaccinations: object[], elderly: object[], urgent: object[]}}
  */
 export function todaysWork(data, today) {
-  const schedule = data.schedule && data.schedule.length ? data.schedule : DEFAULT_SCHEDULE;
+  // By due age, so a child's list stops at the first dose beyond the horizon.
+  const schedule = [...(data.schedule && data.schedule.length ? data.schedule : DEFAULT_SCHEDULE)]
+    .sort((a, b) => a.due_age_months - b.due_age_months);
   const elderlyAge = data.elderlyAge || ELDERLY_AGE;
   const soon = addDays(today, FOLLOWUP_DUE_SOON_DAYS);
   const vaccineHorizon = addDays(today, VACCINE_LOOKAHEAD_DAYS);
@@ -106,9 +112,9 @@ export function todaysWork(data, today) {
       const due = [];
       const missed = [];
       for (const dose of schedule) {
-        if (given.has(`${dose.vaccine}:${dose.dose_no}`)) continue;
         const dueOn = addMonths(r.birth_date, dose.due_age_months);
-        if (dueOn > vaccineHorizon) continue;
+        if (dueOn > vaccineHorizon) break;
+        if (given.has(`${dose.vaccine}:${dose.dose_no}`)) continue;
         const lateAfter = addMonths(dueOn, dose.timely_within_months || 1);
         (today > lateAfter ? missed : due).push({ ...dose, due: dueOn });
       }
@@ -128,11 +134,16 @@ export function todaysWork(data, today) {
       }
     }
   }
-  out.followUps.sort((a, b) => a.due.localeCompare(b.due));
+  // ISO dates compare as strings; localeCompare (ICU collation) cost ~100 ms here at 4× CPU.
+  out.followUps.sort((a, b) => byString(a.due, b.due));
   out.vaccinations.sort((a, b) => b.missed.length - a.missed.length);
   out.elderly.sort((a, b) => b.age - a.age);
-  out.urgent.sort((a, b) => b.record.service_date.localeCompare(a.record.service_date));
+  out.urgent.sort((a, b) => byString(b.record.service_date, a.record.service_date));
   return out;
+}
+
+function byString(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const CLINICAL = new Set(['hypertension_followup', 'diabetes_followup', 'elderly_health_check']);

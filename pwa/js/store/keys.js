@@ -8,12 +8,26 @@ import { database, wipeDatabase } from '../db.js';
 import { newDataKey, wrapDataKey, unwrapDataKey, seal } from '../crypto.js';
 import { data, EMPTY_STATE, loadAll, lock } from './local.js';
 
+const ENROLLED_HINT = 'enrolled'; // localStorage; no secret, no personal data
+
 /**
  * True when this phone has been enrolled (a wrapped data key exists).
  * @returns {Promise<boolean>}
  */
 export async function isEnrolled() {
-  return Boolean(await (await database()).get('meta', 'keys'));
+  const enrolled = Boolean(await (await database()).get('meta', 'keys'));
+  if (enrolled) localStorage.setItem(ENROLLED_HINT, '1'); else localStorage.removeItem(ENROLLED_HINT);
+  return enrolled;
+}
+
+/**
+ * What the last look at IndexedDB found: this phone is enrolled. Read synchronously, so a
+ * cold open shows the unlock screen while the database is still opening (ADR 0067); the
+ * database has the last word (isEnrolled).
+ * @returns {boolean}
+ */
+export function enrolledHint() {
+  return localStorage.getItem(ENROLLED_HINT) === '1';
 }
 
 /**
@@ -35,6 +49,7 @@ export async function enrol({ pin, password, device }) {
   data.key = key;
   data.device = device;
   data.state = { ...EMPTY_STATE };
+  localStorage.setItem(ENROLLED_HINT, '1');
 }
 
 /**
@@ -105,5 +120,6 @@ export async function wipe() {
   lock();
   data.state = { ...EMPTY_STATE };
   data.locked = { unsynced: 0, rejected: 0 };
+  localStorage.removeItem(ENROLLED_HINT);
   await wipeDatabase();
 }

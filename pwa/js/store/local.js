@@ -31,10 +31,11 @@ export const data = {
   revision: 0, // bumped on every change, so screens and the search index know to refresh
   // The outbox's size while locked (the ops themselves are sealed): read from the
   // outbox's readable states, so the status bar tells the truth before the PIN.
-  locked: { unsynced: 0, rejected: 0 },
+  locked: null, // {unsynced, rejected}; null until read
 };
 
 let chain = Promise.resolve();
+let prefetched = null; // the sealed stores, read while the PIN is typed
 
 /**
  * Run `fn` after every write queued before it: writes never interleave.
@@ -59,6 +60,7 @@ export function uuid() {
 /** Forget the key and the decrypted data (the app shows the unlock screen). */
 export function lock() {
   data.locked = outboxCounts();
+  prefetched = null;
   data.key = null;
   data.device = null;
   for (const e of ENTITIES) data[e].clear();
@@ -69,8 +71,8 @@ export function lock() {
   data.revision += 1;
 }
 
-/** Read and decrypt everything (cold open), with `data.key` set. */
-export async function loadAll() {
+/** Every sealed store as IndexedDB holds it (nothing opened). */
+async function readSealed() {
   const db = await database();
   const tx = db.transaction(['meta', 'buckets', 'outbox', 'notices']);
   const [state, device, reference, bucketKeys, buckets, outbox, notices] = await Promise.all([
@@ -79,6 +81,26 @@ export async function loadAll() {
     tx.objectStore('buckets').getAll(), tx.objectStore('outbox').getAll(),
     tx.objectStore('notices').getAll(), tx.done,
   ]);
+  return { state, device, reference, bucketKeys, buckets, outbox, notices };
+}
+
+/**
+ * While the unlock screen waits for the PIN, read the sealed stores, so unlocking only
+ * opens them (ADR 0067). Nothing is written while locked, so the read stays current;
+ * lock() drops it.
+ */
+export function prefetchSealed() {
+  if (!prefetched && !data.key) {
+    prefetched = readSealed();
+    prefetched.catch(() => { prefetched = null; });
+  }
+}
+
+/** Read and decrypt everything (cold open), with `data.key` set. */
+export async function loadAll() {
+  const sealed = prefetched || readSealed();
+  prefetched = null; // each read is used once: after unlock, memory is the truth
+  const { state, device, reference, bucketKeys, buckets, outbox, notices } = await sealed;
   const k = data.key;
   const [dev, ref, opened, ops, notes] = await Promise.all([
     device ? open(k, device) : null, reference ? open(k, reference) : {},
@@ -201,15 +223,15 @@ export async function syncState() {
  * @returns {number}
  */
 export function unsyncedCount() {
-  return outboxCounts().unsynced;
+  return outboxCounts().unsynced ?? 0;
 }
 
 /**
  * The outbox in numbers: from memory while unlocked, else what the database showed.
- * @returns {{unsynced: number, rejected: number}}
+ * @returns {{unsynced: number|null, rejected: number}} `unsynced` null while not yet read
  */
 export function outboxCounts() {
-  if (!data.key) return data.locked;
+  if (!data.key) return data.locked || { unsynced: null, rejected: 0 }; // null: not read yet
   let rejected = 0;
   for (const op of data.outbox.values()) if (op.state === 'rejected') rejected += 1;
   return { unsynced: data.outbox.size, rejected };
