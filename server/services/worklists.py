@@ -1,9 +1,10 @@
 """The lists township staff act on, whole: paged, filtered, and ready for a download.
 
-The readers in server/metrics (drill-downs, quality findings, the overdue list) are asked
-for every row (`limit=None`); this module filters them by village, doctor, record type and
-finding, cuts one page, and says who may see residents' phone numbers. No list is cut
-silently any more: a page says how many rows there are, and a download holds them all
+The drill-downs' readers in server/metrics are asked for every row (`limit=None`); the
+quality findings and the overdue list are counted and cut into pages by the database, and
+only a page's rows are read. This module filters by village, doctor, record type and
+finding, and says who may see residents' phone numbers. No list is cut silently any more:
+a page says how many rows there are, and a download holds them all
 (docs/adr/0064-staff-lists.md).
 
 Flask-free: every function takes a session (or plain rows) and returns plain data.
@@ -15,13 +16,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import (
     ROLE_ADMIN,
     EducationActivity,
     Household,
+    OverduePatient,
     QualityFlag,
     Resident,
     ServiceRecord,
@@ -102,42 +104,69 @@ def doctor_village_ids(session: Session, doctor_id: int) -> set[int]:
                                .where(doctor_villages.c.user_id == doctor_id)))
 
 
+def _flag_ids(session: Session, township_id: int, check: str, dismissed: bool,
+              village_id: int | None, doctor_id: int | None, kind: str | None) -> list[int]:
+    """The ids of one check's findings as filtered, in the list's order (by village,
+    resident's name, service date): cheap to read whole, so a page reads only its rows."""
+    q, r, sr = QualityFlag, Resident, ServiceRecord.__table__.c
+    stmt = (select(q.id).outerjoin(r, r.id == q.resident_id)
+            .where(q.township_id == township_id, q.check == check,
+                   q.dismissal_id.is_not(None) if dismissed else q.dismissal_id.is_(None))
+            .order_by(q.village_id, r.name, q.service_date, q.id))
+    if village_id is not None:
+        stmt = stmt.where(q.village_id == village_id)
+    if doctor_id is not None:
+        stmt = stmt.where(q.doctor_id == doctor_id)
+    if kind:
+        stmt = stmt.join(ServiceRecord.__table__, sr.id == q.record_id).where(sr.kind == kind)
+    return list(session.scalars(stmt))
+
+
 def quality_rows(session: Session, township_id: int, check: str, dismissed: bool = False,
                  village_id: int | None = None, doctor_id: int | None = None,
-                 kind: str | None = None) -> list[dict]:
-    """One check's findings, all of them, filtered; each with the record's kind and, for a
-    record about no one resident (a household visit, an education activity), what it is
-    about (`subject`), so the list never shows a bare "—"."""
-    rows = read.quality_list(session, township_id, check, dismissed, limit=None)
+                 kind: str | None = None, ids: list[int] | None = None) -> list[dict]:
+    """One check's findings as filtered (or the `ids` of one page), in the list's order;
+    each with the record's kind and, for a record about no one resident (a household visit,
+    an education activity), what it is about (`subject`): never a bare "—"."""
+    if ids is None:
+        ids = _flag_ids(session, township_id, check, dismissed, village_id, doctor_id, kind)
+    if not ids:
+        return []
+    order = {flag_id: n for n, flag_id in enumerate(ids)}
+    # A long list's ids go in chunks: one IN (...) of thousands is refused by some drivers.
+    rows = [row for start in range(0, len(ids), 900)
+            for row in read.quality_list(session, township_id, check, dismissed, limit=None,
+                                         flag_ids=ids[start:start + 900])]
+    rows.sort(key=lambda row: order[row["id"]])
     records = _records([r["record_id"] for r in rows if r["record_id"]], session)
-    doctors = dict(session.execute(select(QualityFlag.id, QualityFlag.doctor_id)
-                                   .where(QualityFlag.township_id == township_id,
-                                          QualityFlag.check == check)).all())
-    out = []
     for row in rows:
         rec = records.get(row["record_id"])
         row["kind"] = rec["kind"] if rec else None
         row["subject"] = rec["subject"] if rec else None
-        row["doctor_id"] = doctors.get(row["id"])
-        if (village_id is not None and row["village_id"] != village_id) \
-                or (kind and row["kind"] != kind) \
-                or (doctor_id is not None and row["doctor_id"] != doctor_id):
-            continue
-        out.append(row)
-    return out
+    return rows
+
+
+def quality_page(session: Session, township_id: int, check: str, dismissed: bool,
+                 village_id: int | None, doctor_id: int | None, kind: str | None,
+                 number: int | None) -> Page:
+    """One page of a check's findings: the ids of all, the rows of this page only."""
+    ids = _flag_ids(session, township_id, check, dismissed, village_id, doctor_id, kind)
+    page = page_of(ids, number)
+    page.rows = quality_rows(session, township_id, check, dismissed, ids=page.rows) \
+        if page.rows else []
+    return page
 
 
 def _records(ids: list, session: Session) -> dict:
     """{record_id: {kind, subject}}: the household or the activity a record without a
     resident is about."""
-    if not ids:
-        return {}
     sr, hh, edu = ServiceRecord, Household, EducationActivity.__table__.c
-    rows = session.execute(
+    ids = list(set(ids))
+    rows = [row for start in range(0, len(ids), 900) for row in session.execute(
         select(sr.id, sr.kind, sr.resident_id, hh.address, hh.head_name, edu.topic, edu.place)
         .outerjoin(hh, hh.id == sr.household_id)
         .outerjoin(EducationActivity.__table__, edu.id == sr.id)
-        .where(sr.id.in_(set(ids))))
+        .where(sr.id.in_(ids[start:start + 900])))]
     out = {}
     for rid, kind, resident_id, address, head, topic, place in rows:
         if resident_id is not None:
@@ -150,16 +179,45 @@ def _records(ids: list, session: Session) -> dict:
     return out
 
 
+def _overdue_select(session: Session, township_id: int, village_id: int | None,
+                    doctor_id: int | None, condition: str | None, reason: str | None):
+    """The nightly overdue list with names, filtered (a doctor: the villages they serve),
+    in its order: village, due date, name."""
+    o, r = OverduePatient, Resident
+    stmt = (select(o.condition, o.reason, o.last_visit_on, o.due_on, o.village_id,
+                   o.resident_id, r.name, r.birth_date).join(r, r.id == o.resident_id)
+            .where(o.township_id == township_id)
+            .order_by(o.village_id, o.due_on, r.name, o.id))
+    if village_id is not None:
+        stmt = stmt.where(o.village_id == village_id)
+    if doctor_id is not None:
+        stmt = stmt.where(o.village_id.in_(doctor_village_ids(session, doctor_id)))
+    if condition:
+        stmt = stmt.where(o.condition == condition)
+    if reason:
+        stmt = stmt.where(o.reason == reason)
+    return stmt
+
+
 def overdue_rows(session: Session, township_id: int, village_id: int | None = None,
                  doctor_id: int | None = None, condition: str | None = None,
                  reason: str | None = None) -> list[dict]:
-    """The whole overdue list, filtered (a doctor: the villages they serve)."""
-    rows = read.overdue_list(session, township_id, village_id, limit=None)
-    villages = doctor_village_ids(session, doctor_id) if doctor_id is not None else None
-    return [r for r in rows
-            if (villages is None or r["village_id"] in villages)
-            and (not condition or r["condition"] == condition)
-            and (not reason or r["reason"] == reason)]
+    """The whole overdue list, filtered."""
+    stmt = _overdue_select(session, township_id, village_id, doctor_id, condition, reason)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def overdue_page(session: Session, township_id: int, village_id: int | None,
+                 doctor_id: int | None, condition: str | None, reason: str | None,
+                 number: int | None) -> Page:
+    """One page of the overdue list, counted and cut by the database."""
+    stmt = _overdue_select(session, township_id, village_id, doctor_id, condition, reason)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(max(number or 1, 1), pages)
+    rows = [dict(row._mapping) for row in session.execute(
+        stmt.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))]
+    return Page(rows, total, number, pages, PAGE_SIZE)
 
 
 def drill_rows(session: Session, township_id: int, period: str, indicator: str,

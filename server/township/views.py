@@ -115,9 +115,9 @@ def quality():
     summary = read.quality_summary(db.session, tid)
     names, doctors = lists.village_names(), lists.doctor_names()
     f = lists.filters(names, doctors)
-    flags = worklists.page_of(worklists.quality_rows(
-        db.session, tid, check, dismissed, f["village"], f["doctor"], f["kind"])
-        if check else [], f["page"])
+    flags = worklists.quality_page(db.session, tid, check, dismissed, f["village"],
+                                   f["doctor"], f["kind"], f["page"]) if check else \
+        worklists.page_of([], 1)
     samples = db.session.scalars(db.select(VerificationSample)
                                  .where(VerificationSample.township_id == tid)
                                  .order_by(VerificationSample.id.desc()).limit(3)).all()

@@ -86,8 +86,8 @@ def overdue_page():
     f = filters(villages, doctors)
     if f["finding"] not in (None, *OVERDUE_REASONS):
         abort(404)
-    rows = _overdue(f)
-    page = worklists.page_of(rows, f["page"])
+    page = worklists.overdue_page(db.session, g.user.township_id, f["village"], f["doctor"],
+                                  f["kind"], f["finding"], f["page"])
     phone_column(page.rows)
     return render_template("township/overdue.html", page=page, f=f, names=villages,
                            doctors=doctors, conditions=CONDITIONS, reasons=OVERDUE_REASONS)
