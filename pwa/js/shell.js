@@ -17,7 +17,7 @@ import { syncTransport } from './net.js';
 export const SYNC_EVERY_MS = 3 * 60 * 1000;
 export const STORAGE_LOW_MB = 100;
 /** Screens that only show data: a sync that changed it shows them again (never a form). */
-const READ_ONLY_SCREENS = ['home', 'sync', 'resident', 'household', 'me'];
+const READ_ONLY_SCREENS = ['home', 'sync', 'resident', 'household', 'me', 'progress'];
 
 /** The shell's elements, made by app.js at boot. */
 export const parts = { status: null, view: null, nav: null, banner: null };

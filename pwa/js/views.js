@@ -15,10 +15,11 @@ import { editEntity } from './screens/edit.js';
 import { syncView, fixOp } from './screens/sync.js';
 import { correctForm, voidView } from './screens/record-changes.js';
 import { me } from './screens/me.js';
+import { progress } from './screens/progress.js';
 
 /** Screens by the first part of the hash. */
 export const VIEWS = {
-  home, search, resident, household, new: newMenu, sync: syncView, me,
+  home, search, resident, household, new: newMenu, sync: syncView, me, progress,
   form: (view, kind, subjectId) => recordForm(view, kind, subjectId),
   'new-household': (view) => newHousehold(view),
   'new-resident': (view, householdId) => newResident(view, householdId),

@@ -33,7 +33,8 @@ export function home(view) {
   const today = todayChina();
   const work = todaysWork({ residents: data.resident.values(), recordsByResident: data.recordsByResident,
     schedule: data.reference.vaccine_schedule }, today);
-  mount(view, h('h2.title', null, t('home.today'), h('span.muted', null, ' ' + today)),
+  mount(view, h('h2.title', null, t('home.today'), h('span.muted', null, ' ' + today),
+    h('a.small.right#progress-link', { href: '#/progress', role: 'button' }, t('progress.link'))),
     section('followups', t('home.followups'), work.followUps, (x) => residentLine(x.resident,
       h('span.tag' + (x.overdue ? '.bad' : ''), null, `${t('kind.' + x.kind).replace('随访', '')} ${x.overdue ? t('home.overdue') : t('home.due', { d: x.due.slice(5) })}`))),
     section('vaccines', t('home.vaccines'), work.vaccinations, (x) => residentLine(x.resident,

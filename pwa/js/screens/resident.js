@@ -8,6 +8,7 @@ import { data } from '../store.js';
 import { ageOn } from '../today.js';
 import { todayChina, urgentFlags } from '../validate.js';
 import { pendingIds, residentLine, noticesFor, ageLabel, addressLine } from './common.js';
+import { trendCard } from './progress.js';
 import { summary, recordState, isMine } from './record-changes.js';
 
 /** A record in the history: what it says, where its last change stands, and, for its
@@ -69,6 +70,7 @@ export function resident(view, id) {
           addressLine(household) || household.head_name || '—') : '—')),
       h('div.chips', null, conditions.length ? conditions.map((c) => h('span.tag.cond', null, t('cond.' + c))) : null)),
     noticesFor(r.id),
+    trendCard(records),
     h('section.actions', null, kinds.map((k) => h('a.action', { href: `#/form/${k}/${r.id}` }, '+ ' + t('kind.' + k))),
       h('a.action#edit-resident', { href: '#/edit-resident/' + r.id }, t('edit.resident')),
       h('a.action#link-card', { href: '#/scan/link/' + r.id }, r.card_code ? '换绑居民卡' : '绑定居民卡')),
