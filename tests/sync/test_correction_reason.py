@@ -3,12 +3,16 @@ the op's `reason` is kept with the version it makes, shown in the audit trail an
 the author's other phones with the record; it is refused where it means nothing."""
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from conftest import login
 from device_push import enrol, op, push
 from records_factory import record_body
+
+from sync.protocol import REASON_MAX
 
 
 def _with_reason(o: dict, reason) -> dict:
@@ -74,3 +78,10 @@ def test_a_reason_where_it_does_not_belong_is_refused(app, town, entity, action,
     [result] = push(app, phone, [sent])[0]["results"]
     assert result["status"] == "rejected", result
     assert [e["code"] for e in result["errors"]["reason"]] == [code], result
+
+
+def test_the_phone_asks_for_no_longer_a_reason_than_the_server_keeps():
+    """Validation parity for the one field outside the record schemas: the phone's limit
+    (pwa/js/screens/form-draft.js) is the protocol's."""
+    source = (Path(__file__).parents[2] / "pwa/js/screens/form-draft.js").read_text()
+    assert int(re.search(r"REASON_MAX = (\d+);", source).group(1)) == REASON_MAX == 200
