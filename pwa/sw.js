@@ -3,9 +3,10 @@
  * The server fills in VERSION (a hash of every file below) and FILES when it serves this
  * script, so any change to the app is a new service worker. Roll-out is atomic
  * (docs/adr/0011-service-worker-updates.md):
- *  - install downloads every file of this version into a cache of its own, bypassing the
- *    HTTP cache, and checks each response says it belongs to this version; if any file
- *    fails, the install fails and the old version keeps running untouched;
+ *  - install puts every file of this version into a cache of its own, taking the copy the
+ *    page has just loaded from the HTTP cache when its X-App-Version header says it is of
+ *    this version and fetching it again otherwise (docs/adr/0065-first-install-on-2g.md);
+ *    if any file fails, the install fails and the old version keeps running untouched;
  *  - the new worker waits until the page says no screen is in use (skip-waiting);
  *  - activate deletes the old caches only then, when the new one is complete.
  * /api/ is never cached: data lives in IndexedDB, and an update never touches it.
@@ -17,19 +18,47 @@ const FILES = ['__APP_FILES__'];
 const CACHE = 'cunyi-app-' + VERSION;
 const PREFIX = 'cunyi-app-';
 
+// How far the install is, for the first login's progress (docs/adr/0065-first-install-on-2g.md).
+const progress = { type: 'precache', version: VERSION, done: 0, total: FILES.length, bytes: 0,
+  totalBytes: Number('__APP_BYTES__') || 0, state: 'installing' };
+
+const tell = async () => {
+  const pages = await self.clients.matchAll({ includeUncontrolled: true, type: 'window' });
+  pages.forEach((page) => page.postMessage({ ...progress }));
+};
+
+/** One file of this version: from the HTTP cache when the page just loaded it, else the network. */
+const fetchOwn = async (file) => {
+  for (const mode of ['force-cache', 'reload']) {
+    // 'force-cache' takes the copy the page itself loaded moments ago, so no file crosses a
+    // slow link twice; its X-App-Version header says whether it is of this version, and a
+    // copy of another version is fetched again ('reload').
+    const response = await fetch(new Request(file, { cache: mode, credentials: 'same-origin' }));
+    if (!response.ok) throw new Error('precache failed: ' + file + ' ' + response.status);
+    const served = response.headers.get('X-App-Version');
+    if (!served || served === VERSION) return response;
+    if (mode === 'reload') throw new Error('version changed during install: ' + file);
+  }
+  throw new Error('unreachable');
+};
+
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     const responses = await Promise.all(FILES.map(async (file) => {
-      const response = await fetch(new Request(file, { cache: 'reload', credentials: 'same-origin' }));
-      if (!response.ok) throw new Error('precache failed: ' + file + ' ' + response.status);
-      const served = response.headers.get('X-App-Version');
-      if (served && served !== VERSION) throw new Error('version changed during install: ' + file);
+      const response = await fetchOwn(file);
+      progress.done += 1;
+      progress.bytes += Number(response.headers.get('Content-Length')) || 0;
+      tell();
       return [file, response];
     }));
     // Only when every file of this version arrived does any of them enter the cache.
     await Promise.all(responses.map(([file, response]) => cache.put(file, response)));
+    progress.state = 'installed';
+    tell();
   })().catch(async (e) => {
+    progress.state = 'failed';
+    tell();
     await caches.delete(CACHE);
     throw e;
   }));
@@ -37,6 +66,7 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'skip-waiting') self.skipWaiting();
+  if (event.data && event.data.type === 'progress' && event.source) event.source.postMessage({ ...progress });
 });
 
 self.addEventListener('activate', (event) => {

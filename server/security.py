@@ -43,20 +43,34 @@ def content_security_policy() -> str:
     ])
 
 
+# Headers that mean something only on a document (or a worker): a script, a style sheet or
+# an image that a page loads is governed by that page's headers. Left off such files, they
+# save ~550 bytes a response, ~40 KB of a phone's first install on 2G (docs/adr/0065).
+DOCUMENT_ONLY = ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy",
+                 "Cross-Origin-Opener-Policy")
+
+
+def subresource(response: Response) -> Response:
+    """Mark `response` as a file only a page loads (never a document or a worker): it goes
+    without the DOCUMENT_ONLY headers. SVG is a document when opened alone: never mark it."""
+    response.subresource = True
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response."""
     policy = content_security_policy()
+    document_values = (policy, "DENY", "camera=(self), geolocation=(self), microphone=()",
+                       "same-origin")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy",
-                           "camera=(self), geolocation=(self), microphone=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if not getattr(response, "subresource", False):
+            for name, value in zip(DOCUMENT_ONLY, document_values, strict=True):
+                headers.setdefault(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.path.startswith("/api/"):

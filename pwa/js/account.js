@@ -8,6 +8,7 @@ import { t, errorText } from './i18n.js';
 import * as store from './store.js';
 import { loginAndEnrol, enrol, changePassword, instanceInfo } from './net.js';
 import { runSync, loggedOut, renderStatus } from './shell.js';
+import { firstRunPending, showFirstRun, startFirstRun } from './firstrun.js';
 
 const WEAK_PINS = new Set(['000000', '111111', '123456', '654321', '121212', '888888', '666666', '123123']);
 const FAIL_KEY = 'unlockFails';
@@ -209,26 +210,13 @@ function showSetPin(view, password, device, done, { resetOnly = false } = {}) {
     }
     await store.enrol({ pin, password, device });
     if (navigator.storage && navigator.storage.persist) await navigator.storage.persist().catch(() => false);
-    await firstDownload(view);
-    done({ firstDownload: true });
+    await startFirstRun(view, done);
   } },
   h('h2', null, resetOnly ? t('unlock.newpin') : t('pin.title')), h('p.muted', null, t('pin.hint')),
   h('label', { for: 'pin1' }, t('pin.first')), first, h('label', { for: 'pin2' }, t('pin.again')), again, err,
   h('button.primary.wide#set-pin', { type: 'submit' }, t('pin.save')));
   mount(view, form);
   first.focus();
-}
-
-async function firstDownload(view) {
-  let n = 0;
-  const count = h('p#download-count', null, t('download.done', { n }));
-  mount(view, h('div.card.center', null, h('h2', null, t('download.title')), h('div.spinner'), count));
-  const started = performance.now();
-  await runSync('download', (response) => {
-    n += (response.changes || []).length;
-    count.textContent = t('download.done', { n });
-  });
-  performance.measure('first-download', { start: started, end: performance.now() });
 }
 
 /**
@@ -264,6 +252,7 @@ export function showUnlock(view, done) {
     localStorage.removeItem(FAIL_KEY);
     localStorage.removeItem(FAIL_KEY + 'Until');
     if (usePassword) showSetPin(view, secret, null, done, { resetOnly: true });
+    else if (firstRunPending()) showFirstRun(view, done); // the first download was cut off
     else done({});
   };
   input.addEventListener('input', () => { if (!usePassword && /^\d{6}$/.test(input.value)) submit(); });

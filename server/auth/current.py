@@ -28,6 +28,11 @@ def new_token() -> str:
 def load_caller() -> None:
     """Set g.user and g.device for this request, or leave them None."""
     g.user, g.device = None, None
+    if request.blueprint == "pwa":
+        # The phone app's files are the same for everyone: reading the session here would
+        # cost a lookup per file and answer `Vary: Cookie`, so a copy loaded before the
+        # login would not serve a request made after it (docs/adr/0065-first-install-on-2g.md).
+        return
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         device = db.session.scalar(

@@ -5,6 +5,10 @@ of its npm packages it imports (no CDN at run time; no third-party source in the
 The service worker is rendered with the list of files to precache and a version that is a
 hash of their content, so any change to any file makes a new service worker, a new cache
 and an atomic roll-out (docs/adr/0011-service-worker-updates.md).
+
+Every file goes gzip-compressed to a client that accepts it, with an ETag per encoding
+(`compressed.py`); the service worker is told how many bytes a whole install carries, so
+the first login can show its progress (docs/adr/0065-first-install-on-2g.md).
 """
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ import json
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, request
+
+from server.security import subresource
+from server.web.compressed import Encoded, FileCache, encode_bytes
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
 
@@ -33,6 +40,12 @@ TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".webmanifest":
          ".png": "image/png", ".html": "text/html"}
 
 _cache: dict = {}
+_files = FileCache()
+# Files only a page loads, never opened as a document or run as a worker (sw.js is served
+# by its own view; SVG can be a document): they go without the document-only headers.
+SUBRESOURCE_SUFFIXES = (".js", ".mjs", ".css", ".png", ".webmanifest")
+# Vendor modules the app imports at start (the rest load on demand: search, QR scanning).
+PRELOAD_VENDOR = ("vendor/idb/index.js",)
 
 
 def app_files() -> dict[str, Path]:
@@ -83,18 +96,33 @@ def root():
 
 @bp.get("/")
 def index():
-    """The app shell."""
-    return _serve("index.html")
+    """The app shell, naming every module the app loads at start (modulepreload), so a
+    phone asks for them all at once instead of one level of imports per round trip."""
+    version, files = manifest()
+    if _cache.get("index_version") != version:
+        preload = "".join(f'  <link rel="modulepreload" href="{name}">\n' for name in files
+                          if name.startswith("js/") or name in PRELOAD_VENDOR)
+        html = (PWA_DIR / "index.html").read_text(encoding="utf-8")
+        html = html.replace('  <script type="module"', preload + '  <script type="module"', 1)
+        _cache.update(index_version=version, index=encode_bytes(html.encode(), ".html"))
+    return _headers(_send(_cache["index"], "text/html"), version)
 
 
 @bp.get("/sw.js")
 def service_worker():
-    """The service worker with this version's precache list filled in."""
+    """The service worker with this version's precache list and its size filled in."""
     version, files = manifest()
     source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
-    source = source.replace("'__APP_VERSION__'", json.dumps(version))
-    source = source.replace("['__APP_FILES__']", json.dumps(files))
-    response = Response(source, mimetype="text/javascript")
+    key = ("sw", version, hashlib.sha256(source.encode()).hexdigest())
+    if _cache.get("sw_key") != key:
+        paths = app_files()
+        # What the install will carry: each file's size as a gzip-capable phone gets it.
+        total = sum(_files.get(paths["index.html" if f == "./" else f]).wire_size for f in files)
+        source = source.replace("'__APP_VERSION__'", json.dumps(version))
+        source = source.replace("['__APP_FILES__']", json.dumps(files))
+        source = source.replace("'__APP_BYTES__'", str(total))
+        _cache.update(sw_key=key, sw=encode_bytes(source.encode(), ".js"))
+    response = _send(_cache["sw"], "text/javascript")
     response.headers["Service-Worker-Allowed"] = "/app/"
     return _headers(response, version)
 
@@ -119,5 +147,16 @@ def _serve(name: str) -> Response:
         abort(404)
     version, _ = manifest()
     mimetype = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
-    response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
-    return _headers(response, version)
+    response = _headers(_send(_files.get(path), mimetype), version)
+    return subresource(response) if path.suffix in SUBRESOURCE_SUFFIXES else response
+
+
+def _send(encoded: Encoded, mimetype: str | None) -> Response:
+    """The encoding the client accepts, or 304 when its copy (by ETag) is current."""
+    body, etag, encoding = encoded.pick(request.headers.get("Accept-Encoding", ""))
+    response = Response(body, mimetype=mimetype or "application/octet-stream")
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_etag(etag)
+    return response.make_conditional(request)
