@@ -30,13 +30,17 @@ def dose_rows(w: AnyWindow):
     due_on = sql.add_months(pop.c.birth_date, sched.due_age_months)
     deadline = sql.add_months(pop.c.birth_date,
                               sched.due_age_months + sched.timely_within_months)
+    # Only those young enough for the schedule's last dose to fall in the period or later
+    # meet the schedule at all (a province may schedule doses past the national age 6).
+    last_due = select(func.max(sched.due_age_months)).scalar_subquery()
+    young = sql.add_months(pop.c.birth_date, last_due) >= pop.c.pstart
     # Due in the period, and while the child lived here (born, moved in by then, not
     # moved out or dead before): present_from/present_to bound their time in the window.
     due = (select(pop.c.wid, pop.c.resident_id, pop.c.village_id, pop.c.doctor_id,
                   pop.c.birth_date, sched.vaccine, sched.dose_no, sched.due_age_months,
                   due_on.label("due_on"), deadline.label("deadline"))
            .join(sched, literal(True))
-           .where(pop.c.birth_date > pop.c.dose_born_after, due_on >= pop.c.pstart,
+           .where(young, due_on >= pop.c.pstart,
                   due_on >= pop.c.present_from, due_on <= pop.c.present_to)
            .subquery("due"))
     vc = VaccinationCheck.__table__.c

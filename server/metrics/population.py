@@ -101,8 +101,6 @@ class Window:
             "elderly_born_by": years_before(self.period.end, int(age.get("elderly", 65))),
             "relaxed_born_by": years_before(self.period.end, int(age.get("bp_relaxed", 65))),
             "child_born_after": years_before(end, int(age.get("child_max", 6)) + 1),
-            # Nobody born before this has a scheduled dose (due by 7 years) in the year.
-            "dose_born_after": years_before(end, 8),
             "end_ym": end.year * 12 + end.month, "end_day": end.day,
             # The window's quarter, and whether the window ends with it (1) or inside it
             # (0): follow-ups are asked per quarter (docs/indicators.md#htn_standard).
@@ -121,7 +119,7 @@ class Window:
 
 WINDOW_TYPES = {"pstart": Date, "pend": Date, "wend": Date, "ystart": Date,
                 "as_of": UTCDateTime, "year_ago": Date, "elderly_born_by": Date,
-                "relaxed_born_by": Date, "child_born_after": Date, "dose_born_after": Date,
+                "relaxed_born_by": Date, "child_born_after": Date,
                 "end_ym": Integer, "end_day": Integer, "end_q": Integer, "end_q_done": Integer}
 
 
@@ -212,7 +210,7 @@ def each_window(stmt: Select, win, on) -> Select:
 # The window dates each set carries (Window.dates): only those its indicators read, so
 # the temporary tables of a backfill stay narrow.
 POP_DATES = ("pstart", "wend", "as_of", "year_ago", "elderly_born_by", "child_born_after",
-             "dose_born_after", "end_ym", "end_day")
+             "end_ym", "end_day")
 PATIENT_DATES = ("wend", "as_of", "relaxed_born_by", "end_q_done")
 
 

@@ -88,3 +88,21 @@ def test_timely_by_the_schedule_window_per_vaccine_and_dose(ctx, children):
     assert {k: v for k, v in got.items() if k.startswith("vacc_timely:")} == {
         "vacc_timely:HepB:1": (1, 1), "vacc_timely:HepB:2": (0, 1),
         "vacc_timely:DTaP:1": (0, 2), "vacc_timely:MMR:1": (1, 2)}
+
+
+def test_a_dose_scheduled_past_age_six_is_due_too(ctx, children):
+    """A province's schedule may add a dose at 120 months (the set-up page allows up to
+    216): D, born 2015-03-10, is due it on 2025-03-10 and was given it on 2025-03-20,
+    within its month -> vacc:HPV:1 (1, 1) and timely (1, 1) in 2025-Q1 (a period the
+    fixture has not computed, hence not frozen)."""
+    ctx.add(VaccineScheduleDose(vaccine="HPV", name_zh="HPV", dose_no=1, due_age_months=120,
+                                timely_within_months=1))
+    d = _resident(children, "D", "village_1", "丁", D(2015, 3, 10))
+    ctx.flush()
+    _rec(VaccinationCheck, children, "doctor_a", D(2025, 4, 1), "clinic", d,
+         doses_given=[{"vaccine": "HPV", "dose_no": 1, "date": "2025-03-20"}])
+    ctx.commit()
+    recompute_period(ctx, children["township_a"], "2025-Q1", now=NOW)
+    ctx.commit()
+    got = figures(ctx, children, "2025-Q1")
+    assert (got["vacc:HPV:1"], got["vacc_timely:HPV:1"]) == ((1, 1), (1, 1))
