@@ -49,9 +49,11 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
                                               "more": False, "reset": False,
                                               "fresh_copy": None},
                          req["reference_version"], None, own)
-    if own_only and req["cursor"] == results.counter_at_lock:
+    if own_only and req["cursor"] == results.counter_at_lock and \
+            not device.scope_reset_pending:
         # Up to date when the push began: nothing after its cursor is news to it.
         # (This ends a fresh copy too: its last page had reached the high-water mark.)
+        # Unless its doctor was moved: changes_since then answers with the reset.
         page = {"changes_json": [], "cursor": results.last_seq, "more": False, "reset": False,
                 "fresh_copy": None}
     else:
@@ -62,7 +64,7 @@ def handle_sync(session: Session, user: User, device: Device | None, body: Any,
     version = reference_version(ref)
     if version != req["reference_version"] or req["cursor"] == 0 or page["reset"]:
         reference = ref
-    session.commit()  # ends the read transaction; nothing was written
+    session.commit()  # ends the read transaction; at most a scope-reset mark was cleared
     return _response(req, results, skew, page, version, reference)
 
 

@@ -46,3 +46,14 @@ def test_added_village_arrives_whole_and_the_mark_clears(app, town, phone):
         assert not db.session.scalar(select(Device.scope_reset_pending))
     a.sync()
     assert a.last_response["reset"] is False
+
+
+def test_a_push_on_the_first_sync_after_the_move_does_not_skip_the_reset(app, town, phone):
+    a = phone("doctor_a", "a")
+    move(app, "doctor_a", [town["village_2"]])
+    # Registered in the new village before the phone heard of the move: accepted, and the
+    # phone's only news, which would otherwise end the exchange without a pull.
+    new = a.create("resident", {"village_id": town["village_2"], "name": "新居民",
+                                "sex": "female", "birth_date": "1960-02-02"})
+    a.sync()
+    assert set(a.all("resident")) == {str(town["resident_2"]), new}
