@@ -1,4 +1,4 @@
-"""bench/field_chaos.py kept alive (issue 17's last item): two phones for 15 s through a
+"""bench/field_chaos.py kept alive (issue 17's last item): two phones for 12 s through a
 link that cuts about a quarter of its connections, purges every 4 s, and the bench's own
 verdict. The bench runs on its own SQLite file and gunicorn, so it runs in the SQLite
 pass only; it needs the anchors' slowlink.py (CUNYI_ANCHORS, bench/anchors.py)."""
@@ -26,7 +26,7 @@ def test_two_phones_through_a_cutting_link_lose_nothing():
     """Exit 0, and the figures say why: ops acknowledged, connections cut, purges run,
     and nothing lost, duplicated, stuck, answered differently or divergent."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.field_chaos", "--seconds", "15", "--phones", "2",
+        [sys.executable, "-m", "bench.field_chaos", "--seconds", "12", "--phones", "2",
          "--purge-every", "4", "--retention-s", "1", "--anchors", ANCHORS],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
