@@ -53,11 +53,12 @@ def filters(villages: dict, doctors: dict) -> dict:
     """?village=, ?doctor=, ?kind=, ?finding= and ?page=, checked: a village or doctor
     outside the township, or a kind that is not one, is a 404 (never a silent empty list)."""
     out = {"village": None, "doctor": None, "kind": None, "finding": None,
-           "page": whole(request.args.get("page")) or 1}
+           "page": whole(request.args.get("page", "")[:6]) or 1}  # 6 digits: no huge ints
     for name, known in (("village", villages), ("doctor", doctors)):
         raw = request.args.get(name, "")
         if raw:
-            value = form_id(raw)
+            # Cut first: int() of thousands of digits raises (a 500, not a 404).
+            value = form_id(raw[:19])
             if value not in known:
                 abort(404)
             out[name] = value

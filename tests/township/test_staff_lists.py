@@ -220,3 +220,13 @@ def test_the_children_missing_a_dose_page_and_download_whole(client, app, town):
     rows = xlsx_rows(client, url + "&format=xlsx")
     assert len(rows) == 521 and {r[0] for r in rows[1:]} == set(seen)
     assert all_pages(client, f"{url}&village={town['village_2']}") == []
+
+
+@pytest.mark.parametrize("query, status", [
+    ("page=" + "9" * 5000, 200), ("page=-1", 200), ("page=abc", 200),
+    ("village=" + "9" * 5000, 404), ("doctor=" + "9" * 5000, 404), ("kind=nonsense", 404)])
+def test_odd_list_arguments_are_never_a_500(client, town, query, status):
+    page_login(client, "staff_a")
+    for path in ("/township/overdue?", "/township/quality?check=late_entry&",
+                 "/township/drill/htn_standard?period=2025&"):
+        assert client.get(path + query).status_code == status, path + query[:20]
