@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 from openpyxl import load_workbook
-from test_township_pages import page_login
+from test_township_pages import page_login, year  # noqa: F401  (fixture)
 
 from core.models import (
     HouseholdVisit,
@@ -170,6 +170,13 @@ def test_a_doctor_s_drill_down_is_titled_with_the_doctor_s_name(client, crowd, a
     html = client.get("/township/drill/htn_standard?period=2025&page=6").get_data(as_text=True)
     assert "居民0551" in html
     assert f"village={crowd['village_2']}&amp;doctor={crowd['doctor_b']}" in html
+
+
+def test_the_overview_opens_the_township_s_list(client, year):  # noqa: F811
+    """Township → village → doctor → resident starts on the overview's card."""
+    page_login(client, "staff_a")
+    html = client.get("/township/?period=2025").get_data(as_text=True)
+    assert 'href="/township/drill/htn_standard?period=2025"' in html
 
 
 def test_a_verification_call_starts_with_no_outcome_chosen(client, app, crowd):
