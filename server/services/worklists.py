@@ -81,7 +81,7 @@ def shown_phone(phone: str | None, full: bool) -> str | None:
 
 def phones_of(session: Session, resident_ids: Iterable) -> dict:
     """{resident_id: phone} for the residents named (one query)."""
-    ids = {_uuid(i) for i in resident_ids if i}
+    ids = {as_uuid(i) for i in resident_ids if i}
     ids.discard(None)
     if not ids:
         return {}
@@ -89,7 +89,8 @@ def phones_of(session: Session, resident_ids: Iterable) -> dict:
                                 .where(Resident.id.in_(ids))).all())
 
 
-def _uuid(value) -> uuid.UUID | None:
+def as_uuid(value) -> uuid.UUID | None:
+    """A UUID from a UUID or its text (ids from SQL over subqueries can be text); else None."""
     if value is None or isinstance(value, uuid.UUID):
         return value
     try:

@@ -76,7 +76,7 @@ def phone_column(rows: list[dict]) -> None:
     full = worklists.may_see_phones(g.user)
     phones = worklists.phones_of(db.session, (r.get("resident_id") for r in rows))
     for r in rows:
-        rid = worklists._uuid(r.get("resident_id"))
+        rid = worklists.as_uuid(r.get("resident_id"))
         r["phone"] = worklists.shown_phone(phones.get(rid), full)
 
 
