@@ -7,7 +7,8 @@ Not a test (no timing assertions): run it by hand, with the CPU throttling rates
 
 It builds a throwaway SQLite server with one village clinic's data (5,000 residents in
 1,500 households and 3,500 records: ~10,000 entities), logs a phone in, and measures the
-initial load into IndexedDB, an offline cold open to a usable home screen, resident search
+initial load into IndexedDB, an offline cold open to a usable home screen (the unlock
+screen, a pause for typing the PIN, then the PIN to home), resident search
 among 5,000, and saving a form. Chromium runs at 360×640 with 4× CPU throttling, roughly a
 cheap Android phone, and without throttling.
 """
@@ -48,6 +49,7 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
             "曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈")
 GIVEN = "建国秀英桂兰玉华志强明芳军丽红伟静敏燕艳霞平刚勇杰涛斌超辉鹏华飞玲婷雪梅兰琴云峰磊亮宇浩"
 PIN = "246810"
+TYPING_MS = 1500  # the unlock screen waits this long before the PIN is typed
 
 
 def seed(app, residents=5000, households=1500, records=3500) -> None:
@@ -159,18 +161,21 @@ def run(throttle: int) -> dict:
                 page.wait_for_selector("#unlock-pin")
                 shown = page.evaluate(
                     "() => performance.getEntriesByName('unlock-shown')[0].startTime")
+                page.wait_for_timeout(TYPING_MS)  # a doctor typing the PIN
+                typed = page.evaluate("() => performance.now()")
                 page.fill("#unlock-pin", PIN)
                 page.wait_for_selector("body[data-ready=home]")
                 key, load, home = (measures(page, n)[0] for n in
                                    ("unlock-key", "unlock-load", "home-render"))
-                # End to end: from the navigation to home drawn, the PIN typed at once (work
-                # done while it is typed is counted here, not in the sum of the steps).
+                # End to end, what the doctor waits for: the unlock screen, then from the
+                # PIN typed to home drawn (the gaps between the steps included).
                 drawn = page.evaluate("() => { const e = performance.getEntriesByName("
                                       "'home-render')[0]; return e.startTime + e.duration; }")
                 opens.append({"to_unlock_screen": shown, "pin_to_key": key,
                               "decrypt_and_load": load, "home_render": home,
                               "total_excluding_typing": shown + key + load + home,
-                              "navigation_to_home": drawn})
+                              "pin_to_home": drawn - typed,
+                              "waited_excluding_typing": shown + drawn - typed})
                 ctx.close()
             out["cold_open"] = {k: statistics.median(o[k] for o in opens) for k in opens[0]}
 
