@@ -1,14 +1,33 @@
 /**
  * Drafts: what the doctor typed into a record form and has not saved, kept across leaving
- * the form and closing the app (docs/adr/0066-phone-corrections-and-drafts.md). Sealed with
- * the data key like everything else the phone holds, in the `meta` store under
- * `draft:<form>`; the logout wipe deletes them with the database.
+ * the form and closing the app (docs/adr/0066-phone-corrections-and-drafts.md). All of them
+ * are one entry of the `meta` store, `drafts`, sealed with the data key like everything
+ * else the phone holds: not even which resident has a draft is readable without it. The
+ * logout wipe deletes them with the database.
  */
 import { database } from '../db.js';
 import { seal, open } from '../crypto.js';
 import { data, serial } from './local.js';
 
-const PREFIX = 'draft:';
+const KEY = 'drafts';
+
+/** Every draft, {form: draft}; none when there are none or they cannot be opened. */
+async function readAll(db) {
+  const box = await db.get('meta', KEY);
+  if (!box || !data.key) return {};
+  try {
+    return await open(data.key, box);
+  } catch {
+    return {}; // sealed under a key this phone no longer has (after a reset): useless
+  }
+}
+
+/** Seal and store the drafts (or delete the entry when none is left). */
+async function writeAll(db, all) {
+  if (!Object.keys(all).length) return db.delete('meta', KEY);
+  const box = await seal(data.key, all); // sealed before the write, not inside it
+  return db.put('meta', box, KEY);
+}
 
 /**
  * Keep a form's unsaved values (replacing that form's earlier draft).
@@ -19,9 +38,10 @@ const PREFIX = 'draft:';
 export function saveDraft(form, draft) {
   return serial(async () => {
     if (!data.key) return; // locked meanwhile: nothing can be sealed
-    const box = await seal(data.key, { ...draft, at: new Date().toISOString() });
     const db = await database();
-    await db.put('meta', box, PREFIX + form);
+    const all = await readAll(db);
+    all[form] = { ...draft, at: new Date().toISOString() };
+    await writeAll(db, all);
   });
 }
 
@@ -31,14 +51,8 @@ export function saveDraft(form, draft) {
  * @returns {Promise<object|null>} the draft with `at`, when it was kept
  */
 export async function loadDraft(form) {
-  const db = await database();
-  const box = await db.get('meta', PREFIX + form);
-  if (!box || !data.key) return null;
-  try {
-    return await open(data.key, box);
-  } catch {
-    return null; // sealed under a key this phone no longer has (after a reset): useless
-  }
+  const all = await readAll(await database());
+  return all[form] || null;
 }
 
 /**
@@ -48,7 +62,11 @@ export async function loadDraft(form) {
  */
 export function dropDraft(form) {
   return serial(async () => {
+    if (!data.key) return;
     const db = await database();
-    await db.delete('meta', PREFIX + form);
+    const all = await readAll(db);
+    if (!(form in all)) return;
+    delete all[form];
+    await writeAll(db, all);
   });
 }
