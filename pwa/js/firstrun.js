@@ -87,7 +87,8 @@ export function showFirstRun(view, done) {
       : t('ready.files_n', { done: app.done, total: app.total, kb: kb(app.bytes), total_kb: kb(app.totalBytes) });
     if (data.ready) { dataBar.max = 1; dataBar.value = 1; } else dataBar.removeAttribute('value');
     dataText.textContent = t('ready.data_n', { n: data.records.toLocaleString(), kb: kb(dataBytes()) });
-    const ready = app.ready && data.ready;
+    // Ready only once that is stored too: an app closed now opens ready, not mid-download.
+    const ready = app.ready && data.ready && !firstRunPending();
     card.classList.toggle('ready', ready);
     card.dataset.state = ready ? 'ready' : navigator.onLine ? 'downloading' : 'offline';
     if (ready) {
@@ -111,15 +112,16 @@ export function showFirstRun(view, done) {
   window.addEventListener('online', render);
   window.addEventListener('offline', render);
 
-  watchAppFiles(app, () => { render(); maybeFinish(); });
-  downloadData(data, () => { render(); maybeFinish(); });
+  const changed = async () => {
+    if (app.ready && data.ready && firstRunPending()) {
+      await store.updateState({ first_download: 'done' });
+      setTimeout(finish, READY_PAUSE_MS);
+    }
+    render();
+  };
+  watchAppFiles(app, changed);
+  downloadData(data, changed);
   render();
-
-  async function maybeFinish() {
-    if (!app.ready || !data.ready || !firstRunPending()) return;
-    await store.updateState({ first_download: 'done' });
-    setTimeout(finish, READY_PAUSE_MS);
-  }
 }
 
 /** Follow the service worker's install: its progress messages, and `ready` when complete. */
@@ -131,12 +133,12 @@ async function watchAppFiles(app, changed) {
     if (!m || m.type !== 'precache') return;
     Object.assign(app, { done: m.done, total: m.total, bytes: m.bytes, totalBytes: m.totalBytes,
       failed: m.state === 'failed' });
+    if (app.failed && navigator.onLine) setTimeout(retry, RETRY_MS); // e.g. the server was restarting
     changed();
   });
   // An install cut off by the network failed whole: register again when it is back.
-  window.addEventListener('online', () => {
-    if (!app.ready) sw.register('./sw.js', { scope: './' }).catch(() => {});
-  });
+  const retry = () => { if (!app.ready) sw.register('./sw.js', { scope: './' }).catch(() => {}); };
+  window.addEventListener('online', retry);
   const reg = await sw.getRegistration();
   const worker = reg && (reg.installing || reg.waiting || reg.active);
   if (worker) worker.postMessage({ type: 'progress' });

@@ -13,7 +13,11 @@ let pinyinModule = null;
  * @returns {Promise<void>}
  */
 export async function loadPinyin() {
-  if (!pinyinModule) pinyinModule = await import('pinyin-pro');
+  if (pinyinModule) return;
+  // In the app the import map names pinyin-pro's one-file build, which sets
+  // globalThis.pinyinPro (one request on 2G, ADR 0065); Node resolves the package's ES modules.
+  const loaded = await import('pinyin-pro');
+  pinyinModule = loaded.pinyin ? loaded : globalThis.pinyinPro;
 }
 
 /**

@@ -114,7 +114,7 @@ def test_first_login_on_a_slow_link_is_ready_offline_only_when_everything_is_sto
         page.wait_for_selector("#first-run")
         page.wait_for_selector("#offline-ready", timeout=90000)
         done, total = page.inner_text("#files-count").split()[0].split("/")
-        assert done == total and int(total) > 50  # every file of the app, counted
+        assert done == total and int(total) > 40  # every file of the app, counted
         assert int(page.inner_text("#data-count").split()[0].replace(",", "")) > 0
         page.screenshot(path=str(SCREENSHOTS / "p1-first-run-ready.png"))
         page.wait_for_selector("body[data-ready=home]")  # home opens by itself
@@ -122,7 +122,7 @@ def test_first_login_on_a_slow_link_is_ready_offline_only_when_everything_is_sto
             const names = (await caches.keys()).filter((n) => n.startsWith('cunyi-app-'));
             return names.length === 1 ? (await (await caches.open(names[0])).keys()).length : 0;
         }""")
-        assert cached > 50  # the whole app, not the few files the page happened to load
+        assert cached > 40  # the whole app, not the few files the page happened to load
         assert page.errors == []
 
     # After ready, with no network at all: the app opens, unlocks and has the data.
@@ -133,8 +133,8 @@ def test_first_login_on_a_slow_link_is_ready_offline_only_when_everything_is_sto
         page.wait_for_selector("body[data-ready=home]")
         assert page.query_selector("#first-run") is None
         page.click("a[data-tab=search]")
-        page.fill("#search-input", "张")
-        page.wait_for_selector("#search-results .item")
+        page.fill("#search-input", "zsf")  # pinyin initials: pinyin-pro came and works offline
+        page.wait_for_selector("#search-results .item >> text=张三丰")
         assert page.errors == []
 
 
