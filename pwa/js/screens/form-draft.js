@@ -69,9 +69,9 @@ export function draftOffer(key, restore) {
     box.replaceChildren(h('p', null, t('draft.found', { t: formatTime(draft.at) })),
       h('div.buttons', null,
         h('button.small#draft-restore', { type: 'button', onclick: () => restore(draft) }, t('draft.restore')),
-        h('button.small#draft-discard', { type: 'button', onclick: async () => {
-          await store.dropDraft(key);
-          box.hidden = true;
+        h('button.small#draft-discard', { type: 'button', onclick: () => {
+          box.hidden = true; // at once; the drop is queued before any later read of drafts
+          store.dropDraft(key);
         } }, t('draft.discard'))));
   });
   return box;

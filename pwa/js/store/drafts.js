@@ -50,9 +50,9 @@ export function saveDraft(form, draft) {
  * @param {string} form
  * @returns {Promise<object|null>} the draft with `at`, when it was kept
  */
-export async function loadDraft(form) {
-  const all = await readAll(await database());
-  return all[form] || null;
+export function loadDraft(form) {
+  // In the write queue: a draft kept or dropped just before is read as it now is.
+  return serial(async () => (await readAll(await database()))[form] || null);
 }
 
 /**
