@@ -75,18 +75,24 @@ function freshCopyAfter(response) {
  * What the phone must do with a response, without doing it.
  * @param {object[]} ops the ops that were pushed, in order
  * @param {object} response the parsed response body
+ * @param {number} [requestCursor] the cursor the request was sent from: a push made from
+ *   cursor 0 (a new phone, the pull after a reset) is stored like a reset (`freshStart`)
  * @returns {{remove: string[], rejected: object[], stored: object[], notices: object[],
  *   changes: object[], cursor: number, freshCopy: number|null|undefined, more: boolean,
- *   reset: boolean, reference: object|null,
+ *   reset: boolean, freshStart: boolean, reference: object|null,
  *   referenceVersion: string, clock: {skew: number|null, warning: boolean}, serverTime: string|null}}
  */
-export function planResponse(ops, response) {
+export function planResponse(ops, response, requestCursor) {
   if (!response || response.protocol !== PROTOCOL) throw new Error('protocol_mismatch');
   const byId = new Map(ops.map((op) => [op.op_id, op]));
   const plan = {
     remove: [], rejected: [], stored: [], notices: [], changes: response.changes || [],
     cursor: ownCursor(response), freshCopy: freshCopyAfter(response),
     more: Boolean(response.more), reset: Boolean(response.reset),
+    // Results first, then the copy of server data cleared, then the changes: an entity
+    // that left the phone's villages in this push has no eviction in a fresh copy
+    // (docs/sync-protocol.md, "A response to a request made from cursor 0").
+    freshStart: requestCursor === 0 && ops.length > 0 && !response.reset,
     reference: response.reference || null, referenceVersion: response.reference_version || '',
     clock: { skew: response.clock_skew_s ?? null, warning: Boolean(response.clock_warning) },
     serverTime: response.server_time || null,
@@ -157,7 +163,7 @@ export async function syncNow(store, post, opts = {}) {
     const body = buildRequest({ cursor, referenceVersion, ops, freshCopy,
       deviceTime: now().toISOString() });
     const response = await post(body); // never inside an IndexedDB transaction
-    const plan = planResponse(ops, response);
+    const plan = planResponse(ops, response, cursor);
     await store.applyPlan(plan);
     ops.forEach((op) => sentThisRun.add(op.op_id));
     totals.rounds += 1;

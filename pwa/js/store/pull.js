@@ -41,6 +41,15 @@ function arrived(plan) {
     .map((c) => ({ id: c.id, name: c.data.name })));
 }
 
+/** Drop every entity but those the outbox still needs (ops not acknowledged in this
+ * round, `removeOps`): the copy of server data comes again from cursor 0. */
+function clearServerCopy(removeOps) {
+  const keep = new Set([...data.outbox.values()].filter((op) => !removeOps.has(op.op_id)).map((op) => op.id));
+  for (const e of ENTITIES) for (const id of [...data[e].keys()]) if (!keep.has(id)) data[e].delete(id);
+  reindexRecords();
+  return true;
+}
+
 /**
  * Apply one sync round's plan (sync.planResponse) in one local transaction.
  * @param {object} plan
@@ -55,10 +64,7 @@ export function applyPlan(plan) {
     let clearAll = false;
     if (plan.reset) {
       // Keep what the outbox still needs; everything else comes again from cursor 0.
-      const keep = new Set([...data.outbox.values()].filter((op) => !removeOps.has(op.op_id)).map((op) => op.id));
-      for (const e of ENTITIES) for (const id of [...data[e].keys()]) if (!keep.has(id)) data[e].delete(id);
-      reindexRecords();
-      clearAll = true;
+      clearAll = clearServerCopy(removeOps);
     }
     for (const s of plan.stored) {
       const current = data[s.entity].get(s.id);
@@ -72,6 +78,11 @@ export function applyPlan(plan) {
       if (!op) continue;
       Object.assign(op, { state: 'rejected', errors: r.errors, reject_code: r.code });
       changedOps.push(op);
+    }
+    if (plan.freshStart) {
+      // A push from cursor 0: what it stored comes again in the copy if this phone may
+      // still see it; only what the outbox still needs stays meanwhile.
+      clearAll = clearServerCopy(removeOps);
     }
     plan.notices.push(...movedAway(plan), ...arrived(plan));
     for (const c of plan.changes) {

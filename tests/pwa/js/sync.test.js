@@ -196,3 +196,14 @@ function wireKeys(o) {
   return { op_id: o.op_id, device_counter: o.device_counter, entity: o.entity, action: o.action, id: o.id,
     base_version: o.base_version, device_time: o.device_time, data: o.data };
 }
+
+test('a push made from cursor 0 is stored like a reset (results, copy cleared, changes)', () => {
+  const response = { protocol: PROTOCOL, results: [{ op_id: 'o1', status: 'accepted', version: 1 }],
+    changes: [], cursor: 5, more: false, reset: false };
+  const ops = [{ op_id: 'o1', entity: 'record', id: 'r1', action: 'create' }];
+  assert.equal(planResponse(ops, response, 0).freshStart, true);
+  // Not from an ordinary cursor, not when nothing was pushed, not on a reset (cleared anyway).
+  assert.equal(planResponse(ops, response, 7).freshStart, false);
+  assert.equal(planResponse([], response, 0).freshStart, false);
+  assert.equal(planResponse(ops, { ...response, reset: true }, 0).freshStart, false);
+});
