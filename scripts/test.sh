@@ -7,6 +7,13 @@ cd "$ROOT"
 bash scripts/setup.sh test
 if [ -d tests/pwa ] || [ -d tests/browser ]; then bash scripts/browser-deps.sh; fi
 
+# The anchors (the CouchDB-protocol sync and slowlink.py) live beside the checkout, outside
+# this repository; tests that drive a phone through the slow link find them here.
+if [ -z "${CUNYI_ANCHORS:-}" ] && [ -d "$ROOT/../shared/anchors" ]; then
+  CUNYI_ANCHORS="$(cd "$ROOT/../shared/anchors" && pwd)"
+  export CUNYI_ANCHORS
+fi
+
 echo "== lint: the phone app and its unit tests (ESLint, pwa/eslint.config.js) =="
 (cd pwa && npm run --silent lint)
 
