@@ -71,7 +71,11 @@ def main() -> None:
     configure_logging()
     app = create_app()
     scheduler = build_scheduler(app)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    # SIGTERM ends the wait by an exception, not by calling shutdown() inside the handler:
+    # the handler runs on the main thread, which may hold the scheduler's own lock at
+    # that moment (waiting on or clearing its event), and shutdown() takes that lock, so
+    # the process hung until it was killed.
+    signal.signal(signal.SIGTERM, _stop)
     log.info("scheduler started with %d job(s): %s", len(JOBS),
              ", ".join(f.__name__ for f, _ in JOBS) or "none yet")
     for job in scheduler.get_jobs():
@@ -80,6 +84,14 @@ def main() -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+
+def _stop(*_: object) -> None:
+    """SIGTERM: leave the scheduler's loop as Ctrl-C does."""
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 
 from server.serving import ACCEPT_WAIT_MAX_S, WaitingAccept
@@ -61,10 +62,25 @@ def run_acceptors(busy: dict[str, int], connections: int, close_first: str | Non
         for copy in copies:
             copy.close()
 
+    # In a thread of its own: the test process may have an event loop running already
+    # (Playwright's), and asyncio.run refuses to start inside one.
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as e:  # reported in the test's own thread below
+            failed.append(e)
+
+    worker = threading.Thread(target=run)
     try:
-        asyncio.run(main())
+        worker.start()
+        worker.join(60)
     finally:
         listener.close()
+    assert not worker.is_alive(), "the acceptors did not finish within a minute"
+    if failed:
+        raise failed[0]
     return log, waits
 
 
